@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up sheetnet on a fresh machine: a virtual environment in .venv with sheetnet and its test
+# tools, and LibreOffice headless (the real spreadsheet engine) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v soffice >/dev/null 2>&1; then
+  echo "setup: installing LibreOffice (headless Calc) and poppler-utils" >&2
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    libreoffice-calc-nogui poppler-utils >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"

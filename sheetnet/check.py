@@ -1,0 +1,140 @@
+"""Compare an engine's values with the numpy reference, cell by cell, through the layout.
+
+Tolerance: |got - expected| <= RTOL * max(|got|, |expected|) + ATOL. RTOL = 1e-9 is the product's
+promise; ATOL = 1e-12 covers quantities that are differences of nearly equal numbers (a gradient
+2(a - y)/n when a is close to y), whose rounding error is absolute, about 1e-16 times the numbers
+subtracted, not relative to the small result. LibreOffice saves 15 significant digits (relative
+rounding <= 5e-16), far inside both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import reference
+from .engines import Values
+from .layout import Layout
+from .problem import Problem
+
+RTOL = 1e-9
+ATOL = 1e-12
+
+
+@dataclass
+class Mismatch:
+    sheet: str
+    cell: str
+    quantity: str
+    expected: float
+    got: object
+
+    def __str__(self) -> str:
+        got = f"{self.got:.12g}" if isinstance(self.got, float) else repr(self.got)
+        return f"{self.sheet}!{self.cell}: {self.quantity}: expected {self.expected:.12g}, got {got}"
+
+
+@dataclass
+class Report:
+    path: str
+    engine: str
+    compared: int = 0
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    mismatch_count: int = 0
+    not_formulas: list[str] = field(default_factory=list)
+    missing: int = 0
+    diverged_at: int | None = None
+    limit: int = 10
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch_count == 0 and not self.not_formulas and self.compared > 0
+
+    def verdict(self) -> str:
+        if self.compared == 0 and self.missing:
+            return (f"FAIL {self.path}: no values to compare ({self.missing} formula cells are empty; "
+                    f"a file never saved by a spreadsheet application has no saved values)")
+        head = "OK" if self.ok else "FAIL"
+        text = (f"{head} {self.path}: {self.compared:,} cells compared with the numpy reference "
+                f"(engine {self.engine}), largest error {self.max_abs_error:.2e} absolute, "
+                f"{self.max_rel_error:.2e} relative")
+        if self.mismatch_count:
+            text += f"; {self.mismatch_count:,} differ"
+        if self.not_formulas:
+            text += f"; {len(self.not_formulas):,} cells that should hold formulas hold plain values"
+        if self.diverged_at is not None:
+            text += f"; training diverged at step {self.diverged_at} (reference and engine agree)"
+        return text
+
+    def details(self) -> list[str]:
+        lines = [f"  {m}" for m in self.mismatches[: self.limit]]
+        if self.mismatch_count > self.limit:
+            lines.append(f"  ... and {self.mismatch_count - self.limit:,} more")
+        if self.not_formulas:
+            shown = ", ".join(self.not_formulas[: self.limit])
+            lines.append(f"  not formulas: {shown}" + (" ..." if len(self.not_formulas) > self.limit else ""))
+        return lines
+
+
+def _agree(expected: float, got) -> tuple[bool, float, float]:
+    """(agree, absolute error, relative error) for one cell."""
+    if not math.isfinite(expected):
+        # The reference overflowed: the spreadsheet must show an error or a non-finite number too.
+        return (isinstance(got, str) and got.startswith("#")) or (
+            isinstance(got, float) and (not math.isfinite(got) or abs(got) > 1e300)
+        ), 0.0, 0.0
+    if not isinstance(got, float) or not math.isfinite(got):
+        return False, math.inf, math.inf
+    error = abs(got - expected)
+    scale = max(abs(got), abs(expected))
+    relative = error / scale if scale > 0 else 0.0
+    return error <= RTOL * scale + ATOL, error, relative
+
+
+def first_divergence(problem: Problem, trace) -> int | None:
+    """The first step whose loss is not finite in the reference."""
+    for step in range(problem.structure.steps + 1):
+        if not np.isfinite(trace[("loss", 0, step)]).all():
+            return step
+    return None
+
+
+def compare(problem: Problem, values: Values, path: str | Path, formula_cells: set | None = None) -> Report:
+    """Check every derived cell of the layout against the reference trace."""
+    layout = Layout(problem.structure)
+    with np.errstate(all="ignore"):
+        trace = reference.run(problem)
+    report = Report(str(path), values.engine)
+    report.diverged_at = first_divergence(problem, trace)
+    for key in layout.derived_keys():
+        block = layout.block(*key)
+        expected = trace[key]
+        for i, j, row, col in block.cells():
+            got = values.get(block.sheet, row, col)
+            if formula_cells is not None and (block.sheet.upper(), row, col) not in formula_cells:
+                report.not_formulas.append(f"{block.sheet}!{block.cell(i, j)}")
+            if got is None:
+                report.missing += 1
+                if values.engine != "saved":
+                    report.mismatch_count += 1
+                    report.mismatches.append(Mismatch(block.sheet, block.cell(i, j),
+                                                      layout.describe(key, i, j), float(expected[i, j]), None))
+                continue
+            ok, abs_err, rel_err = _agree(float(expected[i, j]), got)
+            report.compared += 1
+            if ok:
+                report.max_abs_error = max(report.max_abs_error, abs_err)
+                report.max_rel_error = max(report.max_rel_error, rel_err)
+                continue
+            report.mismatch_count += 1
+            if len(report.mismatches) < report.limit:
+                report.mismatches.append(Mismatch(block.sheet, block.cell(i, j),
+                                                  layout.describe(key, i, j), float(expected[i, j]), got))
+    if values.engine == "saved" and report.missing and report.compared:
+        report.mismatch_count += report.missing  # partly saved: some formula cells carry no value
+    return report

@@ -1,0 +1,162 @@
+"""The `sheetnet` command: a thin layer over `api`. Bad input exits 2 with one line, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import api, config, examples
+from .errors import SheetnetError
+
+
+def _user_errors(func):
+    """Turn SheetnetError into one line on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SheetnetError as exc:
+            click.echo(f"sheetnet: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("sheetnet: interrupted; no file was changed", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _int_list(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise SheetnetError(f"--hidden takes widths separated by commas (e.g. 4 or 8,4), got {text!r}") from None
+    if not values:
+        raise SheetnetError("--hidden needs at least one width")
+    return values
+
+
+def network_options(func):
+    """Options shared by `new` and `regenerate`: each overrides the config key of the same meaning."""
+    options = [
+        click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)"),
+        click.option("--activation", help="hidden activation: relu, leaky_relu, sigmoid, tanh"),
+        click.option("--output", "output_act", help="output activation: linear, sigmoid, softmax"),
+        click.option("--loss", help="loss: mse, bce, cross_entropy"),
+        click.option("--optimizer", help="optimizer: sgd, momentum, adam"),
+        click.option("--steps", type=int, help="unrolled training steps (training.steps)"),
+        click.option("--lr", type=float, help="learning rate (training.learning_rate)"),
+        click.option("--seed", type=int, help="seed for the initial weights (init.seed)"),
+        click.option("-f", "--force", is_flag=True, help="overwrite an existing output file"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _overrides(hidden, activation, output_act, loss, optimizer, steps, lr, seed) -> dict[str, dict]:
+    sections: dict[str, dict] = {"network": {}, "training": {}, "init": {}, "data": {}}
+    if hidden is not None:
+        sections["network"]["hidden"] = _int_list(hidden)
+    for key, value in (("activation", activation), ("output", output_act), ("loss", loss)):
+        if value is not None:
+            sections["network"][key] = value
+    for key, value in (("optimizer", optimizer), ("steps", steps), ("learning_rate", lr)):
+        if value is not None:
+            sections["training"][key] = value
+    if seed is not None:
+        sections["init"]["seed"] = seed
+    return {k: v for k, v in sections.items() if v}
+
+
+def _data_override(dataset: str | None, data: str | None) -> dict:
+    if dataset and data:
+        raise SheetnetError("give the dataset either as an argument or with --data, not both")
+    source = dataset or data
+    if source is None:
+        return {}
+    if source in config.BUILTIN_DATASETS:
+        return {"builtin": source}
+    if source.lower().endswith(".csv") or Path(source).exists():
+        return {"csv": str(Path(source).resolve())}
+    raise SheetnetError(
+        f"unknown dataset {source!r}: name a built-in one ({', '.join(config.BUILTIN_DATASETS)}) "
+        f"or a .csv file"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sheetnet")
+def main() -> None:
+    """Neural networks that train themselves in live spreadsheet formulas, cross-checked with numpy."""
+
+
+@main.command()
+@click.argument("dataset", required=False)
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="the .xlsx to write")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="a network config (TOML)")
+@click.option("--data", help="a built-in dataset name or a CSV file (last column(s) are targets)")
+@network_options
+@_user_errors
+def new(dataset, out, config_path, data, force, **options) -> None:
+    """Generate a workbook: DATASET is a built-in dataset (xor, exam) or a CSV file."""
+    overrides = _overrides(**options)
+    data_override = _data_override(dataset, data)
+    if data_override:
+        overrides["data"] = data_override
+    cfg = config.load(config_path, overrides)
+    if Path(out).suffix.lower() != ".xlsx":
+        raise SheetnetError(f"{out}: the output must be an .xlsx file")
+    started = time.perf_counter()
+    count = api.build(cfg, out, force=force)
+    click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--engine", type=click.Choice(["formulas", "libreoffice", "saved"]), default="formulas",
+              show_default=True, help="what evaluates the formulas")
+@_user_errors
+def check(path, engine) -> None:
+    """Evaluate every formula in PATH and compare it with the numpy reference."""
+    started = time.perf_counter()
+    report = api.check(path, engine)
+    click.echo(report.verdict() + f" [{time.perf_counter() - started:.1f} s]")
+    for line in report.details():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False),
+              help="where to write (default: over PATH, which needs --force)")
+@network_options
+@_user_errors
+def regenerate(path, out, force, **options) -> None:
+    """Rebuild PATH keeping its data, initial parameters and hyper-parameters (your edits)."""
+    from . import regenerate as regen
+
+    target = Path(out or path)
+    started = time.perf_counter()
+    count, kept = regen.regenerate(Path(path), target, _overrides(**options), force=force)
+    click.echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
+
+
+@main.command(name="examples")
+@click.option("--dir", "folder", default="workbooks", show_default=True, type=click.Path(file_okay=False))
+@click.option("--engine", type=click.Choice(["formulas", "libreoffice"]), default="formulas", show_default=True)
+@click.option("--no-check", is_flag=True, help="only regenerate")
+@_user_errors
+def examples_command(folder, engine, no_check) -> None:
+    """Regenerate every example workbook into DIR and check each one."""
+    failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=click.echo)
+    if failed:
+        sys.exit(1)

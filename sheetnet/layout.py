@@ -1,0 +1,296 @@
+"""Where every quantity lives: the one map from (kind, layer, step) to a block of cells.
+
+The writer puts formulas in these blocks, the checker reads engine values out of them and the
+reference's Trace uses the same keys. Nothing else is shared between writer and reference.
+
+Sheets: `Data` (samples), `Layer 1..L` (one block per step, stacked downwards, every layer
+sheet using the same rows for the same step so cross-sheet references keep one relative shape),
+`Training` (hyper-parameters and one row per step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from openpyxl.utils import get_column_letter
+
+from .problem import Structure
+
+DATA_SHEET = "Data"
+TRAINING_SHEET = "Training"
+META_SHEET = "sheetnet"
+HEADER_ROWS = 4  # title, explanation, group titles, column names
+FIRST_BLOCK_ROW = HEADER_ROWS + 1
+DATA_FIRST_ROW = 5
+HYPER_FIRST_ROW = 4
+
+PARAM, SAMPLE = "param", "sample"  # block row kinds: one row per neuron, or one row per sample
+
+# Human names for each kind of block; the checker's report and the sheet headers use them.
+QUANTITY_NAMES = {
+    "W": "weights W",
+    "b": "biases b",
+    "vel_W": "velocity of W",
+    "vel_b": "velocity of b",
+    "m_W": "first moment of W",
+    "m_b": "first moment of b",
+    "v_W": "second moment of W",
+    "v_b": "second moment of b",
+    "z": "pre-activation z",
+    "max": "row max of z",
+    "exp": "exp(z - max)",
+    "sum": "sum of exp",
+    "a": "activation a",
+    "loss_terms": "loss per sample",
+    "dA": "gradient dL/da",
+    "dz": "gradient dL/dz",
+    "dW": "gradient dL/dW",
+    "db": "gradient dL/db",
+    "loss": "loss",
+    "bc1": "Adam bias correction 1-beta1^t",
+    "bc2": "Adam bias correction 1-beta2^t",
+}
+
+
+def layer_sheet(layer: int) -> str:
+    return f"Layer {layer}"
+
+
+def quote_sheet(sheet: str) -> str:
+    """A sheet name as a formula prefix: quoted only when it needs to be."""
+    return sheet if sheet.isalnum() else "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of cells holding one quantity: element (i, j) is at (row + i, col + j)."""
+
+    sheet: str
+    row: int
+    col: int
+    nrows: int
+    ncols: int
+
+    def cell(self, i: int = 0, j: int = 0) -> str:
+        return f"{get_column_letter(self.col + j)}{self.row + i}"
+
+    def area(self, i0: int = 0, j0: int = 0, i1: int | None = None, j1: int | None = None) -> str:
+        """A1 range from element (i0, j0) to (i1, j1), both included (default: the whole block)."""
+        i1 = self.nrows - 1 if i1 is None else i1
+        j1 = self.ncols - 1 if j1 is None else j1
+        first, last = self.cell(i0, j0), self.cell(i1, j1)
+        return first if first == last else f"{first}:{last}"
+
+    def row_area(self, i: int) -> str:
+        return self.area(i, 0, i, self.ncols - 1)
+
+    def col_area(self, j: int) -> str:
+        return self.area(0, j, self.nrows - 1, j)
+
+    def absolute(self) -> str:
+        """The whole block as an absolute reference with its sheet, for defined names."""
+        first = f"${get_column_letter(self.col)}${self.row}"
+        last = f"${get_column_letter(self.col + self.ncols - 1)}${self.row + self.nrows - 1}"
+        ref = first if (self.nrows, self.ncols) == (1, 1) else f"{first}:{last}"
+        return f"{quote_sheet(self.sheet)}!{ref}"
+
+    def cells(self):
+        """Every (i, j, row, col) of the block, row by row."""
+        for i in range(self.nrows):
+            for j in range(self.ncols):
+                yield i, j, self.row + i, self.col + j
+
+
+@dataclass(frozen=True)
+class Group:
+    """A column group of a layer sheet: one kind of quantity."""
+
+    kind: str
+    col: int
+    ncols: int
+    rows: str  # PARAM or SAMPLE
+
+
+class Layout:
+    """Positions of every block for one Structure."""
+
+    def __init__(self, structure: Structure):
+        self.structure = structure
+        s = structure
+        self.block_height = max(s.n_samples, max(s.sizes[1:])) + 1
+        self.hyper_names = s.hyper_names()
+
+    # --- which quantities exist -------------------------------------------------------------
+    def optimizer_kinds(self) -> tuple[str, ...]:
+        return {"sgd": (), "momentum": ("vel",), "adam": ("m", "v")}[self.structure.optimizer]
+
+    def has_grad_a(self, layer: int) -> bool:
+        """dL/da is its own block for hidden layers, and for an mse output that is not linear."""
+        s = self.structure
+        if layer < s.n_layers:
+            return True
+        return s.loss == "mse" and s.activation(layer) != "linear"
+
+    def loss_term_width(self) -> int:
+        return 1 if self.structure.loss == "cross_entropy" else self.structure.sizes[-1]
+
+    def steps_of(self, kind: str, layer: int) -> range:
+        """The steps at which a kind of block exists on a layer."""
+        s = self.structure
+        steps = s.steps
+        if kind in ("W",):
+            return range(steps + 1)
+        if kind == "b":
+            return range(steps + 1) if s.train_biases else range(1)
+        if kind.endswith("_W") or kind.endswith("_b"):
+            if kind.endswith("_b") and not s.train_biases:
+                return range(0)
+            return range(1, steps + 1)
+        if kind in ("z", "a", "max", "exp", "sum", "loss_terms"):
+            return range(steps + 1)
+        if kind == "db" and not s.train_biases:
+            return range(0)
+        return range(steps)  # dA, dz, dW, db
+
+    @cached_property
+    def groups(self) -> dict[int, dict[str, Group]]:
+        """Column groups of every layer sheet, left to right."""
+        return {layer: self._layer_groups(layer) for layer in range(1, self.structure.n_layers + 1)}
+
+    def _layer_groups(self, layer: int) -> dict[str, Group]:
+        s = self.structure
+        fan_in, width = s.fan_in(layer), s.width(layer)
+        groups: dict[str, Group] = {}
+        col = 3  # A: step, B: neuron
+
+        def add(kind: str, ncols: int, rows: str, gap_after: int = 1) -> None:
+            nonlocal col
+            groups[kind] = Group(kind, col, ncols, rows)
+            col += ncols + gap_after
+
+        add("W", fan_in, PARAM, 0)
+        add("b", 1, PARAM)
+        for state in self.optimizer_kinds():
+            add(f"{state}_W", fan_in, PARAM, 0)
+            add(f"{state}_b", 1, PARAM)
+        col += 1  # sample label column
+        add("z", width, SAMPLE)
+        if s.activation(layer) == "softmax":
+            add("max", 1, SAMPLE)
+            add("exp", width, SAMPLE)
+            add("sum", 1, SAMPLE)
+        add("a", width, SAMPLE)
+        if layer == s.n_layers:
+            add("loss_terms", self.loss_term_width(), SAMPLE)
+        if self.has_grad_a(layer):
+            add("dA", width, SAMPLE)
+        add("dz", width, SAMPLE)
+        add("dW", fan_in, PARAM, 0)
+        add("db", 1, PARAM)
+        return groups
+
+    def sample_label_column(self, layer: int) -> int:
+        return self.groups[layer]["z"].col - 1
+
+    def block_top(self, step: int) -> int:
+        return FIRST_BLOCK_ROW + step * self.block_height
+
+    # --- blocks -----------------------------------------------------------------------------
+    def block(self, kind: str, layer: int, step: int) -> Block:
+        s = self.structure
+        if layer == 0:
+            return self._training_block(kind, step)
+        group = self.groups[layer][kind]
+        if step not in self.steps_of(kind, layer):
+            raise KeyError((kind, layer, step))
+        nrows = s.width(layer) if group.rows == PARAM else s.n_samples
+        return Block(layer_sheet(layer), self.block_top(step), group.col, nrows, group.ncols)
+
+    def has(self, kind: str, layer: int, step: int) -> bool:
+        try:
+            self.block(kind, layer, step)
+        except KeyError:
+            return False
+        return True
+
+    def derived_keys(self) -> list[tuple[str, int, int]]:
+        """Every block that holds formulas: the cells the checker compares."""
+        s = self.structure
+        keys = []
+        for step in range(s.steps + 1):
+            for layer in range(1, s.n_layers + 1):
+                for kind in self.groups[layer]:
+                    if step in self.steps_of(kind, layer) and not (kind in ("W", "b") and step == 0):
+                        keys.append((kind, layer, step))
+            keys.append(("loss", 0, step))
+            if s.optimizer == "adam" and step >= 1:
+                keys += [("bc1", 0, step), ("bc2", 0, step)]
+        return keys
+
+    # --- Data and Training sheets ------------------------------------------------------------
+    def inputs_block(self) -> Block:
+        s = self.structure
+        return Block(DATA_SHEET, DATA_FIRST_ROW, 2, s.n_samples, s.sizes[0])
+
+    def targets_block(self) -> Block:
+        s = self.structure
+        return Block(DATA_SHEET, DATA_FIRST_ROW, 2 + s.sizes[0], s.n_samples, s.sizes[-1])
+
+    def hyper_block(self, name: str) -> Block:
+        return Block(TRAINING_SHEET, HYPER_FIRST_ROW + self.hyper_names.index(name), 2, 1, 1)
+
+    @property
+    def loss_header_row(self) -> int:
+        return HYPER_FIRST_ROW + len(self.hyper_names) + 1
+
+    def training_columns(self) -> dict[str, int]:
+        cols = {"step": 1, "loss": 2}
+        if self.structure.optimizer == "adam":
+            cols.update(bc1=3, bc2=4)
+        return cols
+
+    def _training_block(self, kind: str, step: int) -> Block:
+        s = self.structure
+        cols = self.training_columns()
+        valid = kind == "loss" and 0 <= step <= s.steps
+        valid |= kind in ("bc1", "bc2") and kind in cols and 1 <= step <= s.steps
+        if not valid:
+            raise KeyError((kind, 0, step))
+        return Block(TRAINING_SHEET, self.loss_header_row + 1 + step, cols[kind], 1, 1)
+
+    def loss_history_block(self) -> Block:
+        first = self.block("loss", 0, 0)
+        return Block(first.sheet, first.row, first.col, self.structure.steps + 1, 1)
+
+    # --- defined names ---------------------------------------------------------------------
+    def defined_names(self) -> dict[str, Block]:
+        """Workbook-scoped names users and tools rely on: keep them stable."""
+        s = self.structure
+        names = {name: self.hyper_block(name) for name in self.hyper_names}
+        names["inputs"] = self.inputs_block()
+        names["targets"] = self.targets_block()
+        names["loss_history"] = self.loss_history_block()
+        last = s.n_layers
+        names["outputs_init"] = self.block("a", last, 0)
+        names["outputs_final"] = self.block("a", last, s.steps)
+        for layer in range(1, last + 1):
+            names[f"W{layer}_init"] = self.block("W", layer, 0)
+            names[f"b{layer}_init"] = self.block("b", layer, 0)
+            names[f"W{layer}_final"] = self.block("W", layer, s.steps)
+            b_steps = self.steps_of("b", layer)
+            names[f"b{layer}_final"] = self.block("b", layer, b_steps[-1])
+        return names
+
+    def describe(self, key: tuple[str, int, int], i: int, j: int) -> str:
+        """A human description of one element, for reports: 'dL/dz, layer 1, step 3, sample 2, neuron 1'."""
+        kind, layer, step = key
+        what = QUANTITY_NAMES.get(kind, kind)
+        if layer == 0:
+            return f"{what}, step {step}"
+        group = self.groups[layer][kind]
+        if group.rows == PARAM:
+            where = f"neuron {i + 1}" + (f", input {j + 1}" if kind.endswith("W") else "")
+        else:
+            where = f"sample {i + 1}, column {j + 1}"
+        return f"{what}, layer {layer}, step {step}, {where}"

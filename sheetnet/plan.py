@@ -1,0 +1,137 @@
+"""Turn a validated Config into a Problem: load the data, fix the sizes, draw the initial weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets
+from .config import Config
+from .errors import SheetnetError
+from .problem import Problem, Structure
+
+WEIGHT_DECIMALS = 4
+
+
+def load_dataset(cfg: Config) -> datasets.Dataset:
+    data = cfg.data
+    outputs = cfg.network.sizes[-1]
+    if data.csv is not None:
+        path = Path(data.csv)
+        if not path.is_absolute():
+            path = Path(cfg.base_dir) / path
+        return datasets.from_csv(path, outputs)
+    if data.inputs is not None:
+        return datasets.from_rows(data.inputs, data.targets)
+    if data.builtin == "xor":
+        return datasets.xor()
+    if data.builtin == "exam":
+        return datasets.exam(data.n, data.noise, cfg.init.seed)
+    raise SheetnetError(f"[data] builtin = {data.builtin!r} is not supported yet")
+
+
+def _sizes(cfg: Config, dataset: datasets.Dataset) -> tuple[int, ...]:
+    sizes = cfg.network.sizes
+    n_in, n_out = dataset.inputs.shape[1], dataset.targets.shape[1]
+    if not cfg.sizes_given:
+        return (n_in, *sizes[1:-1], n_out)
+    if sizes[0] != n_in or sizes[-1] != n_out:
+        raise SheetnetError(
+            f"[network] sizes {list(sizes)} expects {sizes[0]} input(s) and {sizes[-1]} output(s), "
+            f"but the data has {n_in} input column(s) and {n_out} target column(s)"
+        )
+    return sizes
+
+
+def _check_targets(loss: str, targets: np.ndarray) -> None:
+    if loss == "bce" and ((targets < 0) | (targets > 1)).any():
+        raise SheetnetError("[data] loss = \"bce\" needs every target between 0 and 1")
+    if loss == "cross_entropy":
+        one_hot = np.isin(targets, (0.0, 1.0)).all() and (targets.sum(axis=1) == 1).all()
+        if not one_hot:
+            raise SheetnetError("[data] loss = \"cross_entropy\" needs one-hot targets (one 1 per row)")
+
+
+def initial_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, list]:
+    """He or Xavier normal weights (rounded for reading), zero biases; or the explicit ones."""
+    init = cfg.init
+    if init.scheme == "explicit":
+        return _explicit_parameters(cfg, sizes)
+    rng = np.random.default_rng(init.seed)
+    weights, biases = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        scale = np.sqrt(2.0 / fan_in) if init.scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
+        weights.append(np.round(rng.normal(0.0, scale, (fan_out, fan_in)), WEIGHT_DECIMALS))
+        biases.append(np.zeros(fan_out))
+    return weights, biases
+
+
+def _explicit_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, list]:
+    init = cfg.init
+    n_layers = len(sizes) - 1
+    if len(init.weights) != n_layers:
+        raise SheetnetError(f"[init] weights gives {len(init.weights)} matrices for {n_layers} layers")
+    weights, biases = [], []
+    for layer, matrix in enumerate(init.weights, start=1):
+        expected = (sizes[layer], sizes[layer - 1])
+        shapes = {len(row) for row in matrix}
+        if len(matrix) != expected[0] or shapes != {expected[1]}:
+            raise SheetnetError(
+                f"[init] weights for layer {layer} must be {expected[0]} rows of {expected[1]} "
+                f"(out x in), got {len(matrix)} rows of {sorted(shapes)}"
+            )
+        weights.append(np.array(matrix, dtype=float))
+    if init.biases is None:
+        biases = [np.zeros(width) for width in sizes[1:]]
+    else:
+        if len(init.biases) != n_layers:
+            raise SheetnetError(f"[init] biases gives {len(init.biases)} vectors for {n_layers} layers")
+        for layer, vector in enumerate(init.biases, start=1):
+            if len(vector) != sizes[layer]:
+                raise SheetnetError(
+                    f"[init] biases for layer {layer} needs {sizes[layer]} values, got {len(vector)}"
+                )
+            biases.append(np.array(vector, dtype=float))
+    return weights, biases
+
+
+def build_problem(cfg: Config) -> Problem:
+    dataset = load_dataset(cfg)
+    sizes = _sizes(cfg, dataset)
+    _check_targets(cfg.network.loss, dataset.targets)
+    if cfg.network.output == "softmax" and sizes[-1] < 2:
+        raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns")
+    weights, biases = initial_parameters(cfg, sizes)
+    n_hidden = len(sizes) - 2
+    acts = cfg.network.activation
+    hidden = acts * n_hidden if len(acts) == 1 else acts
+    if len(hidden) != n_hidden:
+        raise SheetnetError(f"[network] activation lists {len(acts)} names for {n_hidden} hidden layers")
+    t = cfg.training
+    structure = Structure(
+        sizes=tuple(sizes),
+        activations=(*hidden, cfg.network.output),
+        loss=cfg.network.loss,
+        optimizer=t.optimizer,
+        steps=t.steps,
+        n_samples=len(dataset.inputs),
+        input_names=dataset.input_names,
+        target_names=dataset.target_names,
+        train_biases=t.train_biases,
+        use_l2=t.l2 > 0,
+        dataset=dataset.name,
+        seed=cfg.init.seed,
+        init_scheme=cfg.init.scheme,
+    )
+    all_hyper = {
+        "learning_rate": t.learning_rate,
+        "momentum": t.momentum,
+        "beta1": t.beta1,
+        "beta2": t.beta2,
+        "epsilon": t.epsilon,
+        "l2": t.l2,
+        "leaky_slope": cfg.network.leaky_slope,
+    }
+    hyper = {name: all_hyper[name] for name in structure.hyper_names()}
+    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper)

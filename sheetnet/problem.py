@@ -1,0 +1,81 @@
+"""What a workbook computes: its structure (which cells exist) and its inputs (the editable numbers).
+
+`Structure` decides the layout and is stored in the workbook; `Problem` adds the numbers a user
+may edit (data, initial parameters, hyper-parameters). The reference computes from a Problem;
+the writer writes one; `readback` recovers one from a workbook.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Structure:
+    sizes: tuple[int, ...]  # inputs, hidden widths..., outputs
+    activations: tuple[str, ...]  # one per layer: hidden activations..., output activation
+    loss: str
+    optimizer: str
+    steps: int
+    n_samples: int
+    input_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    train_biases: bool = True
+    use_l2: bool = False
+    dataset: str = ""
+    seed: int = 0
+    init_scheme: str = "he"
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def fan_in(self, layer: int) -> int:
+        """Inputs of layer `layer` (1-based)."""
+        return self.sizes[layer - 1]
+
+    def width(self, layer: int) -> int:
+        """Neurons of layer `layer` (1-based)."""
+        return self.sizes[layer]
+
+    def activation(self, layer: int) -> str:
+        return self.activations[layer - 1]
+
+    def hyper_names(self) -> tuple[str, ...]:
+        """The named hyper-parameter cells this structure needs, in display order."""
+        names = ["learning_rate"]
+        if self.optimizer == "momentum":
+            names.append("momentum")
+        if self.optimizer == "adam":
+            names += ["beta1", "beta2", "epsilon"]
+        if self.use_l2:
+            names.append("l2")
+        if "leaky_relu" in self.activations:
+            names.append("leaky_slope")
+        return tuple(names)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Structure:
+        raw = json.loads(text)
+        raw.pop("format", None)
+        for key in ("sizes", "activations", "input_names", "target_names"):
+            raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+
+@dataclass
+class Problem:
+    structure: Structure
+    inputs: np.ndarray  # samples x inputs
+    targets: np.ndarray  # samples x outputs
+    weights: list[np.ndarray]  # per layer, out x in
+    biases: list[np.ndarray]  # per layer, out
+    hyper: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,202 @@
+"""The numpy reference: forward, backward and update for every step, written from the maths.
+
+It never sees a formula. It takes a Problem (data, initial parameters, hyper-parameters, read from
+a workbook's input cells or built from a config) and returns a Trace: every quantity the workbook
+shows, keyed by (kind, layer, step), in the orientation the workbook shows it (samples down,
+neurons across; weights out x in; biases as a column).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .problem import Problem, Structure
+
+Key = tuple[str, int, int]
+Trace = dict[Key, np.ndarray]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
+
+
+def _activate(name: str, z: np.ndarray, slope: float) -> np.ndarray:
+    if name == "relu":
+        return np.where(z > 0, z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, slope * z)
+    if name == "sigmoid":
+        return _sigmoid(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "linear":
+        return z.copy()
+    if name == "softmax":
+        shifted = np.exp(z - z.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+    raise ValueError(name)
+
+
+def _derivative(name: str, z: np.ndarray, a: np.ndarray, slope: float) -> np.ndarray:
+    """f'(z) for element-wise activations, written in terms of z or a as the workbook does."""
+    if name == "relu":
+        return np.where(z > 0, 1.0, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1.0, slope)
+    if name == "sigmoid":
+        return a * (1.0 - a)
+    if name == "tanh":
+        return 1.0 - a * a
+    raise ValueError(name)
+
+
+def _loss_terms(loss: str, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if loss == "mse":
+        return (a - y) ** 2
+    if loss == "bce":
+        return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    if loss == "cross_entropy":
+        zmax = z.max(axis=1, keepdims=True)
+        log_sum = np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+        return (zmax + log_sum) * y.sum(axis=1, keepdims=True) - (y * z).sum(axis=1, keepdims=True)
+    raise ValueError(loss)
+
+
+def loss_divisor(structure: Structure, batch: int) -> int:
+    """The mean's denominator: every sample and output (mse, bce), or every sample (cross_entropy)."""
+    outputs = structure.sizes[-1]
+    return batch if structure.loss == "cross_entropy" else batch * outputs
+
+
+def output_delta(structure: Structure, z, a, y, trace: Trace, step: int) -> np.ndarray:
+    """dL/dz of the output layer; records dL/da too where the workbook shows it."""
+    layer = structure.n_layers
+    divisor = loss_divisor(structure, len(y))
+    act = structure.activation(layer)
+    if structure.loss in ("bce", "cross_entropy"):
+        return (a - y) / divisor  # sigmoid+BCE and softmax+CE: the activation's slope cancels
+    grad_a = 2.0 * (a - y) / divisor
+    if act == "linear":
+        return grad_a
+    trace[("dA", layer, step)] = grad_a
+    if act == "softmax":
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+    return grad_a * a * (1.0 - a)
+
+
+class _Optimizer:
+    """Applies one update to one parameter array, recording its state in the trace."""
+
+    def __init__(self, problem: Problem):
+        self.kind = problem.structure.optimizer
+        self.hyper = problem.hyper
+        self.state: dict[str, np.ndarray] = {}
+
+    def step(self, name: str, layer: int, param, grad, new_step: int, trace: Trace) -> np.ndarray:
+        lr = self.hyper["learning_rate"]
+        if self.kind == "sgd":
+            return param - lr * grad
+        if self.kind == "momentum":
+            velocity = self.hyper["momentum"] * self.state.get(f"vel{name}{layer}", 0.0) + grad
+            self.state[f"vel{name}{layer}"] = velocity
+            trace[(f"vel_{name}", layer, new_step)] = velocity
+            return param - lr * velocity
+        b1, b2, eps = self.hyper["beta1"], self.hyper["beta2"], self.hyper["epsilon"]
+        m = b1 * self.state.get(f"m{name}{layer}", 0.0) + (1 - b1) * grad
+        v = b2 * self.state.get(f"v{name}{layer}", 0.0) + (1 - b2) * grad * grad
+        self.state[f"m{name}{layer}"], self.state[f"v{name}{layer}"] = m, v
+        trace[(f"m_{name}", layer, new_step)] = m
+        trace[(f"v_{name}", layer, new_step)] = v
+        bc1, bc2 = 1 - b1**new_step, 1 - b2**new_step
+        return param - lr * (m / bc1) / (np.sqrt(v / bc2) + eps)
+
+
+def forward(problem: Problem, weights, biases, step: int, trace: Trace) -> float:
+    """One forward pass over the data; records z, a and loss terms; returns the loss."""
+    s = problem.structure
+    slope = problem.hyper.get("leaky_slope", 0.0)
+    prev = problem.inputs
+    for layer in range(1, s.n_layers + 1):
+        z = prev @ weights[layer - 1].T + biases[layer - 1]
+        act = s.activation(layer)
+        if act == "softmax":
+            zmax = z.max(axis=1, keepdims=True)
+            shifted = np.exp(z - zmax)
+            trace[("max", layer, step)] = zmax
+            trace[("exp", layer, step)] = shifted
+            trace[("sum", layer, step)] = shifted.sum(axis=1, keepdims=True)
+        a = _activate(act, z, slope)
+        trace[("z", layer, step)], trace[("a", layer, step)] = z, a
+        prev = a
+    layer = s.n_layers
+    terms = _loss_terms(s.loss, trace[("z", layer, step)], prev, problem.targets)
+    trace[("loss_terms", layer, step)] = terms
+    loss = terms.sum() / loss_divisor(s, len(problem.targets))
+    if s.use_l2:
+        loss += problem.hyper["l2"] * sum(float((w * w).sum()) for w in weights)
+    trace[("loss", 0, step)] = np.array([[loss]])
+    return float(loss)
+
+
+def backward(problem: Problem, weights, step: int, trace: Trace) -> tuple[list, list]:
+    """Backpropagation from the loss to every parameter; records dA, dz, dW, db."""
+    s = problem.structure
+    slope = problem.hyper.get("leaky_slope", 0.0)
+    last = s.n_layers
+    delta = output_delta(
+        s, trace[("z", last, step)], trace[("a", last, step)], problem.targets, trace, step
+    )
+    grads_w: list = [None] * last
+    grads_b: list = [None] * last
+    for layer in range(last, 0, -1):
+        trace[("dz", layer, step)] = delta
+        prev = problem.inputs if layer == 1 else trace[("a", layer - 1, step)]
+        grad_w = delta.T @ prev
+        if s.use_l2:
+            grad_w = grad_w + 2.0 * problem.hyper["l2"] * weights[layer - 1]
+        grads_w[layer - 1] = grad_w
+        grads_b[layer - 1] = delta.sum(axis=0)
+        trace[("dW", layer, step)] = grad_w
+        if s.train_biases:
+            trace[("db", layer, step)] = grads_b[layer - 1][:, None]
+        if layer > 1:
+            grad_a = delta @ weights[layer - 1]
+            trace[("dA", layer - 1, step)] = grad_a
+            z, a = trace[("z", layer - 1, step)], trace[("a", layer - 1, step)]
+            delta = grad_a * _derivative(s.activation(layer - 1), z, a, slope)
+    return grads_w, grads_b
+
+
+def run(problem: Problem) -> Trace:
+    """Every quantity of every step: K updates, K+1 forward passes."""
+    s = problem.structure
+    trace: Trace = {}
+    weights = [np.array(w, dtype=float) for w in problem.weights]
+    biases = [np.array(b, dtype=float) for b in problem.biases]
+    optimizer = _Optimizer(problem)
+    for layer in range(1, s.n_layers + 1):
+        trace[("W", layer, 0)] = weights[layer - 1]
+        trace[("b", layer, 0)] = biases[layer - 1][:, None]
+    for step in range(s.steps + 1):
+        forward(problem, weights, biases, step, trace)
+        if step == s.steps:
+            break
+        grads_w, grads_b = backward(problem, weights, step, trace)
+        if s.optimizer == "adam":
+            b1, b2 = problem.hyper["beta1"], problem.hyper["beta2"]
+            trace[("bc1", 0, step + 1)] = np.array([[1 - b1 ** (step + 1)]])
+            trace[("bc2", 0, step + 1)] = np.array([[1 - b2 ** (step + 1)]])
+        for layer in range(1, s.n_layers + 1):
+            i = layer - 1
+            weights[i] = optimizer.step("W", layer, weights[i], grads_w[i], step + 1, trace)
+            trace[("W", layer, step + 1)] = weights[i]
+            if s.train_biases:
+                biases[i] = optimizer.step("b", layer, biases[i][:, None], grads_b[i][:, None],
+                                           step + 1, trace)[:, 0]
+                trace[("b", layer, step + 1)] = biases[i][:, None]
+    return trace
+
+
+def loss_history(problem: Problem) -> np.ndarray:
+    trace = run(problem)
+    return np.array([trace[("loss", 0, k)][0, 0] for k in range(problem.structure.steps + 1)])

@@ -1,0 +1,61 @@
+"""Colour by role: editable inputs, forward pass, loss, gradients, parameter updates, optimizer state.
+
+Registered as named cell styles, so Excel and LibreOffice list them ("sheetnet input", ...) and a
+learner can see at a glance which numbers they may edit.
+"""
+
+from __future__ import annotations
+
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+# role -> (fill colour, font colour, number format, legend text)
+ROLES = {
+    "input": ("FFF2CC", "1F3864", "0.0000", "editable input: type a new number here"),
+    "forward": ("DDEBF7", "000000", "0.0000", "forward pass: z, activations, outputs"),
+    "loss": ("FCE4D6", "000000", "0.000000", "loss"),
+    "gradient": ("E2EFDA", "000000", "0.000E+00", "backward pass: gradients dL/d..."),
+    "update": ("E4DFEC", "000000", "0.0000", "updated parameters (W - learning_rate * dW)"),
+    "state": ("EDEDED", "000000", "0.000E+00", "optimizer state (velocity, moments)"),
+}
+
+KIND_ROLES = {
+    "W": "update", "b": "update",
+    "vel_W": "state", "vel_b": "state", "m_W": "state", "m_b": "state", "v_W": "state", "v_b": "state",
+    "z": "forward", "max": "forward", "exp": "forward", "sum": "forward", "a": "forward",
+    "loss_terms": "loss", "loss": "loss", "bc1": "state", "bc2": "state",
+    "dA": "gradient", "dz": "gradient", "dW": "gradient", "db": "gradient",
+}
+
+HEADER_FILL = "305496"
+
+
+def style_name(role: str) -> str:
+    return f"sheetnet {role}"
+
+
+def named_styles() -> list[NamedStyle]:
+    styles = []
+    thin = Side(style="thin", color="BFBFBF")
+    for role, (fill, font, number_format, _) in ROLES.items():
+        style = NamedStyle(name=style_name(role))
+        style.fill = PatternFill("solid", fgColor=fill)
+        style.font = Font(name="Calibri", size=10, color=font, bold=role == "input")
+        style.number_format = number_format
+        style.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        styles.append(style)
+    header = NamedStyle(name=style_name("header"))
+    header.fill = PatternFill("solid", fgColor=HEADER_FILL)
+    header.font = Font(name="Calibri", size=10, color="FFFFFF", bold=True)
+    header.alignment = Alignment(horizontal="center")
+    styles.append(header)
+    label = NamedStyle(name=style_name("label"))
+    label.font = Font(name="Calibri", size=10, color="595959", italic=True)
+    label.alignment = Alignment(horizontal="right")
+    styles.append(label)
+    return styles
+
+
+TITLE_FONT = Font(name="Calibri", size=14, bold=True, color="1F3864")
+SUBTITLE_FONT = Font(name="Calibri", size=10, italic=True, color="404040")
+GROUP_FONT = Font(name="Calibri", size=10, bold=True, color="1F3864")
+STEP_FONT = Font(name="Calibri", size=10, bold=True, color="C00000")

@@ -1,0 +1,277 @@
+"""Write a Problem as a workbook of live formulas: Data, one sheet per layer, Training.
+
+The layout says where each quantity goes, `emit` says which formula it gets, `styles` and `notes`
+make it readable. Inputs are plain numbers styled as editable; everything else is a formula.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+
+from . import emit
+from .files import normalize_xlsx, write_atomic
+from .layout import (
+    DATA_FIRST_ROW,
+    DATA_SHEET,
+    FIRST_BLOCK_ROW,
+    META_SHEET,
+    QUANTITY_NAMES,
+    TRAINING_SHEET,
+    Block,
+    Layout,
+    layer_sheet,
+)
+from .notes import note_for
+from .problem import Problem, Structure
+from .styles import (
+    GROUP_FONT,
+    KIND_ROLES,
+    ROLES,
+    STEP_FONT,
+    SUBTITLE_FONT,
+    TITLE_FONT,
+    named_styles,
+    style_name,
+)
+
+HYPER_TEXT = {
+    "learning_rate": "step size of every update: new = old - learning_rate * gradient",
+    "momentum": "momentum: how much of the previous velocity each step keeps",
+    "beta1": "Adam: decay of the first moment (mean of gradients)",
+    "beta2": "Adam: decay of the second moment (mean of squared gradients)",
+    "epsilon": "Adam: added to the denominator so it is never 0",
+    "l2": "L2 penalty: l2 * sum of squared weights is added to the loss",
+    "leaky_slope": "leaky ReLU: slope for negative z",
+}
+
+GROUP_TITLES = {
+    "W": "W (row = neuron's weights)", "b": "b", "vel_W": "velocity of W", "vel_b": "vel b",
+    "m_W": "Adam m of W", "m_b": "m b", "v_W": "Adam v of W", "v_b": "v b",
+    "z": "z = W·a_prev + b", "max": "max z", "exp": "exp(z - max)", "sum": "sum exp",
+    "loss_terms": "loss per sample", "dA": "dL/da", "dz": "dL/dz", "dW": "dL/dW", "db": "dL/db",
+}
+
+
+def neuron_names(structure: Structure, layer: int) -> list[str]:
+    """Column names for layer `layer`'s neurons (layer 0 = the inputs)."""
+    s = structure
+    if layer == 0:
+        return list(s.input_names)
+    if layer == s.n_layers:
+        return [f"ŷ {name}" for name in s.target_names]
+    prefix = "h" if s.n_layers == 2 else f"h{layer}."
+    return [f"{prefix}{j + 1}" for j in range(s.width(layer))]
+
+
+def activation_title(structure: Structure, layer: int) -> str:
+    act = structure.activation(layer)
+    return {"relu": "a = ReLU(z)", "leaky_relu": "a = leaky ReLU(z)", "sigmoid": "a = sigmoid(z)",
+            "tanh": "a = tanh(z)", "linear": "a = z (output)", "softmax": "a = softmax(z)"}[act]
+
+
+class Writer:
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.structure = problem.structure
+        self.layout = Layout(problem.structure)
+        self.wb = Workbook()
+        for style in named_styles():
+            self.wb.add_named_style(style)
+        self.noted: set[str] = set()
+        self.formula_count = 0
+
+    # --- helpers ------------------------------------------------------------------------
+    def _put(self, ws, row: int, col: int, value, role: str):
+        cell = ws.cell(row=row, column=col, value=value)
+        cell.style = style_name(role)
+        return cell
+
+    def _text(self, ws, row: int, col: int, value, font=None, style: str | None = None):
+        cell = ws.cell(row=row, column=col, value=value)
+        if style:
+            cell.style = style_name(style)
+        if font is not None:
+            cell.font = font
+        return cell
+
+    def _note(self, cell, key: str, text: str) -> None:
+        if key in self.noted:
+            return
+        self.noted.add(key)
+        comment = Comment(text, "sheetnet")
+        comment.width, comment.height = 320, 140
+        cell.comment = comment
+
+    def _write_block(self, ws, key, block: Block) -> None:
+        formula = emit.formula_for(self.layout, key)
+        role = KIND_ROLES[key[0]]
+        for i, j, row, col in block.cells():
+            self._put(ws, row, col, formula(i, j), role)
+        self.formula_count += block.nrows * block.ncols
+        note = note_for(self.structure, key[0], key[1])
+        if note:
+            self._note(ws.cell(row=block.row, column=block.col), *note)
+
+    # --- sheets --------------------------------------------------------------------------
+    def data_sheet(self) -> None:
+        s, p = self.structure, self.problem
+        ws = self.wb.active
+        ws.title = DATA_SHEET
+        self._text(ws, 1, 1, f"Data: {s.n_samples} samples of the {s.dataset} dataset", TITLE_FONT)
+        self._text(ws, 2, 1, "One row per sample: inputs x, then targets y. Yellow cells are yours "
+                   "to edit; every other sheet recomputes from them.", SUBTITLE_FONT)
+        header = DATA_FIRST_ROW - 1
+        self._text(ws, header, 1, "sample", style="header")
+        inputs, targets = self.layout.inputs_block(), self.layout.targets_block()
+        for j, name in enumerate(s.input_names):
+            self._text(ws, header, inputs.col + j, name, style="header")
+        for j, name in enumerate(s.target_names):
+            self._text(ws, header, targets.col + j, name, style="header")
+        for i in range(s.n_samples):
+            self._text(ws, DATA_FIRST_ROW + i, 1, i + 1, style="label")
+        for block, values in ((inputs, p.inputs), (targets, p.targets)):
+            for i, j, row, col in block.cells():
+                self._put(ws, row, col, float(values[i, j]), "input")
+        ws.freeze_panes = ws.cell(row=DATA_FIRST_ROW, column=2)
+        for col in range(1, targets.col + targets.ncols):
+            ws.column_dimensions[get_column_letter(col)].width = 11
+
+    def layer_sheet(self, layer: int) -> None:
+        s, layout = self.structure, self.layout
+        ws = self.wb.create_sheet(layer_sheet(layer))
+        fan_in, width = s.fan_in(layer), s.width(layer)
+        kind = "output layer" if layer == s.n_layers else "hidden layer"
+        self._text(ws, 1, 1, f"Layer {layer} ({kind}): {fan_in} inputs -> {width} neurons, "
+                   f"{s.activation(layer)}", TITLE_FONT)
+        self._text(ws, 2, 1, "One block of rows per training step (red label). Left to right: "
+                   "parameters, forward pass, backward pass, gradients. Step k+1's parameters are "
+                   "computed from step k's parameters and gradients.", SUBTITLE_FONT)
+        groups = layout.groups[layer]
+        inputs_names = neuron_names(s, layer - 1)
+        names = neuron_names(s, layer)
+        for kind_name, group in groups.items():
+            title = activation_title(s, layer) if kind_name == "a" else GROUP_TITLES[kind_name]
+            self._text(ws, 3, group.col, title, GROUP_FONT)
+            if kind_name.endswith("W"):
+                columns = inputs_names
+            elif group.ncols == 1:
+                columns = ["loss" if kind_name == "loss_terms" else kind_name.replace("_", " ")]
+            else:
+                columns = names
+            if kind_name == "loss_terms" and group.ncols > 1:
+                columns = [f"loss {n}" for n in names]
+            for j, name in enumerate(columns):
+                self._text(ws, 4, group.col + j, name, style="header")
+        self._text(ws, 4, 1, "step", style="header")
+        self._text(ws, 4, 2, "neuron", style="header")
+        sample_col = layout.sample_label_column(layer)
+        self._text(ws, 4, sample_col, "sample", style="header")
+        for step in range(s.steps + 1):
+            top = layout.block_top(step)
+            self._text(ws, top, 1, f"step {step}", STEP_FONT)
+            for j in range(width):
+                self._text(ws, top + j, 2, names[j], style="label")
+            for i in range(s.n_samples):
+                self._text(ws, top + i, sample_col, i + 1, style="label")
+            for kind_name in groups:
+                if not layout.has(kind_name, layer, step):
+                    continue
+                block = layout.block(kind_name, layer, step)
+                if kind_name in ("W", "b") and step == 0:
+                    p = self.problem
+                    values = p.weights[layer - 1] if kind_name == "W" else p.biases[layer - 1][:, None]
+                    for i, j, row, col in block.cells():
+                        self._put(ws, row, col, float(values[i, j]), "input")
+                    continue
+                self._write_block(ws, (kind_name, layer, step), block)
+        ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
+        ws.column_dimensions["A"].width = 8
+        ws.column_dimensions["B"].width = 8
+        last_col = max(g.col + g.ncols for g in groups.values())
+        for col in range(3, last_col):
+            ws.column_dimensions[get_column_letter(col)].width = 10
+        ws.column_dimensions[get_column_letter(sample_col)].width = 7
+
+    def training_sheet(self) -> None:
+        s, layout, p = self.structure, self.layout, self.problem
+        ws = self.wb.create_sheet(TRAINING_SHEET)
+        self._text(ws, 1, 1, f"Training: {s.steps} steps of {s.optimizer}, loss = {s.loss}", TITLE_FONT)
+        self._text(ws, 2, 1, "Hyper-parameters (yellow, editable) and the loss after each step. "
+                   "Change the learning rate and watch every step recompute.", SUBTITLE_FONT)
+        for name in layout.hyper_names:
+            block = layout.hyper_block(name)
+            self._text(ws, block.row, 1, name, style="label")
+            self._put(ws, block.row, block.col, float(p.hyper[name]), "input").number_format = "General"
+            self._text(ws, block.row, 3, HYPER_TEXT[name], SUBTITLE_FONT)
+        header = layout.loss_header_row
+        titles = {"step": "step", "loss": "loss", "bc1": "1-β1^t", "bc2": "1-β2^t"}
+        for kind, col in layout.training_columns().items():
+            self._text(ws, header, col, titles[kind], style="header")
+        for step in range(s.steps + 1):
+            row = header + 1 + step
+            self._text(ws, row, 1, step, style="label")
+            for kind in ("loss", "bc1", "bc2"):
+                if layout.has(kind, 0, step):
+                    self._write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
+        ws.freeze_panes = ws.cell(row=header + 1, column=1)
+        ws.column_dimensions["A"].width = 14
+        ws.column_dimensions["B"].width = 12
+        if s.steps >= 1:
+            chart = LineChart()
+            chart.title = "Loss per step"
+            chart.y_axis.title = "loss"
+            chart.x_axis.title = "step"
+            chart.legend = None
+            history = layout.loss_history_block()
+            chart.add_data(Reference(ws, min_col=history.col, min_row=history.row,
+                                     max_row=history.row + history.nrows - 1))
+            chart.set_categories(Reference(ws, min_col=1, min_row=history.row,
+                                           max_row=history.row + history.nrows - 1))
+            chart.height, chart.width = 8, 16
+            ws.add_chart(chart, f"F{header}")
+
+    def meta_sheet(self) -> None:
+        ws = self.wb.create_sheet(META_SHEET)
+        ws["A1"] = "sheetnet structure (do not edit)"
+        ws["A2"] = self.structure.to_json()
+        ws.sheet_state = "hidden"
+
+    def names(self) -> None:
+        for name, block in self.layout.defined_names().items():
+            self.wb.defined_names[name] = DefinedName(name, attr_text=block.absolute())
+
+    def build(self) -> Workbook:
+        self.data_sheet()
+        for layer in range(1, self.structure.n_layers + 1):
+            self.layer_sheet(layer)
+        self.training_sheet()
+        self.meta_sheet()
+        self.names()
+        self.wb.active = 0
+        return self.wb
+
+
+def workbook_bytes(problem: Problem) -> tuple[bytes, int]:
+    """The .xlsx file for a problem, and its number of formula cells."""
+    writer = Writer(problem)
+    wb = writer.build()
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return normalize_xlsx(buffer.getvalue()), writer.formula_count
+
+
+def write_workbook(problem: Problem, path: str | Path, force: bool = False) -> int:
+    """Write the workbook atomically; returns the number of formula cells."""
+    data, count = workbook_bytes(problem)
+    write_atomic(Path(path), data, force=force)
+    return count
+
+
+__all__ = ["write_workbook", "workbook_bytes", "QUANTITY_NAMES", "ROLES"]

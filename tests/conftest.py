@@ -1,0 +1,39 @@
+"""Shared helpers: build small workbooks, evaluate them, require LibreOffice where CI must have it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sheetnet import api, config, plan
+from sheetnet.libreoffice import soffice_path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_config(**sections) -> config.Config:
+    """A Config from keyword sections, e.g. make_config(training={"steps": 2})."""
+    return config.from_dict({name: dict(body) for name, body in sections.items()})
+
+
+def build(tmp_path: Path, name: str = "net.xlsx", **sections) -> Path:
+    out = tmp_path / name
+    api.build(make_config(**sections), out)
+    return out
+
+
+def problem_of(**sections):
+    return plan.build_problem(make_config(**sections))
+
+
+@pytest.fixture
+def soffice():
+    """LibreOffice's soffice: skipped where absent, but a failure on CI, which must run these tests."""
+    exe = soffice_path()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("soffice (LibreOffice) is missing on CI; .ci/run must install it")
+        pytest.skip("needs soffice (LibreOffice headless), not installed here")
+    return exe
