@@ -156,7 +156,7 @@ def param_grad_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formula
     if kind == "db":
         return lambda j, _: f"=SUM({refs.col(dz, j)})"
     prev, weights = _prev_activation(refs, layer, step), refs.block("W", layer, step)
-    penalty = (lambda j, i: f"+2*l2*{refs.cell(weights, j, i)}") if s.use_l2 else (lambda j, i: "")
+    penalty = (lambda j, i: f"+2*l2_penalty*{refs.cell(weights, j, i)}") if s.use_l2 else (lambda j, i: "")
     return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{refs.col(prev, i)}){penalty(j, i)}"
 
 
@@ -205,7 +205,7 @@ def training_formulas(refs: Refs, kind: str, step: int) -> Formula:
     text = f"=SUM({refs.whole(terms)})/{_loss_divisor(refs.layout)}"
     if s.use_l2:
         squares = "+".join(f"SUMSQ({refs.whole(refs.block('W', layer, step))})" for layer in range(1, s.n_layers + 1))
-        text += f"+l2*({squares})"
+        text += f"+l2_penalty*({squares})"
     return lambda i, j: text
 
 

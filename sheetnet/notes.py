@@ -98,7 +98,7 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
         text = ("Weight gradient: dL/dW_ji = sum over samples of dL/dz_j * a_prev_i: SUMPRODUCT of "
                 "the neuron's dz column and the input's column.")
         if s.use_l2:
-            text += " Plus 2 * l2 * W_ji from the L2 penalty l2 * sum(W^2)."
+            text += " Plus 2 * l2_penalty * W_ji from the L2 penalty l2_penalty * sum(W^2)."
         return "dW", text
     if kind == "db":
         return "db", "Bias gradient: dL/db_j = sum over samples of dL/dz_j (the bias adds 1 * b_j to every z_j)."
@@ -121,7 +121,7 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
     if kind == "loss":
         text = "Loss at this step: the mean of the loss terms on the output layer's sheet."
         if s.use_l2:
-            text += " Plus l2 * sum of every squared weight (SUMSQ)."
+            text += " Plus l2_penalty * sum of every squared weight (SUMSQ)."
         return "loss", text
     if kind in ("bc1", "bc2"):
         return kind, "Adam bias correction at step t: 1 - beta^t; it undoes the moments' start at 0."

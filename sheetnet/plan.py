@@ -130,7 +130,7 @@ def build_problem(cfg: Config) -> Problem:
         "beta1": t.beta1,
         "beta2": t.beta2,
         "epsilon": t.epsilon,
-        "l2": t.l2,
+        "l2_penalty": t.l2,
         "leaky_slope": cfg.network.leaky_slope,
     }
     hyper = {name: all_hyper[name] for name in structure.hyper_names()}

@@ -54,7 +54,7 @@ class Structure:
         if self.optimizer == "adam":
             names += ["beta1", "beta2", "epsilon"]
         if self.use_l2:
-            names.append("l2")
+            names.append("l2_penalty")  # not "l2": L2 is a cell address
         if "leaky_relu" in self.activations:
             names.append("leaky_slope")
         return tuple(names)

@@ -133,7 +133,7 @@ def forward(problem: Problem, weights, biases, step: int, trace: Trace) -> float
     trace[("loss_terms", layer, step)] = terms
     loss = terms.sum() / loss_divisor(s, len(problem.targets))
     if s.use_l2:
-        loss += problem.hyper["l2"] * sum(float((w * w).sum()) for w in weights)
+        loss += problem.hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)
     trace[("loss", 0, step)] = np.array([[loss]])
     return float(loss)
 
@@ -153,7 +153,7 @@ def backward(problem: Problem, weights, step: int, trace: Trace) -> tuple[list, 
         prev = problem.inputs if layer == 1 else trace[("a", layer - 1, step)]
         grad_w = delta.T @ prev
         if s.use_l2:
-            grad_w = grad_w + 2.0 * problem.hyper["l2"] * weights[layer - 1]
+            grad_w = grad_w + 2.0 * problem.hyper["l2_penalty"] * weights[layer - 1]
         grads_w[layer - 1] = grad_w
         grads_b[layer - 1] = delta.sum(axis=0)
         trace[("dW", layer, step)] = grad_w

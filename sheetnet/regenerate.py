@@ -18,7 +18,8 @@ from .problem import Problem
 def _raw_config(old: Problem) -> dict:
     s = old.structure
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases}
-    training.update({k: v for k, v in old.hyper.items() if k != "leaky_slope"})
+    training.update({k: v for k, v in old.hyper.items() if k not in ("leaky_slope", "l2_penalty")})
+    training["l2"] = old.hyper.get("l2_penalty", 0.0)
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
                "loss": s.loss}
     if "leaky_slope" in old.hyper:

@@ -47,7 +47,7 @@ HYPER_TEXT = {
     "beta1": "Adam: decay of the first moment (mean of gradients)",
     "beta2": "Adam: decay of the second moment (mean of squared gradients)",
     "epsilon": "Adam: added to the denominator so it is never 0",
-    "l2": "L2 penalty: l2 * sum of squared weights is added to the loss",
+    "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
     "leaky_slope": "leaky ReLU: slope for negative z",
 }
 
@@ -234,6 +234,8 @@ class Writer:
                                      max_row=history.row + history.nrows - 1))
             chart.set_categories(Reference(ws, min_col=1, min_row=history.row,
                                            max_row=history.row + history.nrows - 1))
+            chart.series[0].smooth = False
+            chart.y_axis.number_format = "0.00"
             chart.height, chart.width = 8, 16
             ws.add_chart(chart, f"F{header}")
 
@@ -242,6 +244,14 @@ class Writer:
         ws["A1"] = "sheetnet structure (do not edit)"
         ws["A2"] = self.structure.to_json()
         ws.sheet_state = "hidden"
+
+    def print_setup(self) -> None:
+        """Landscape, one page wide: printing or a PDF export shows each sheet whole across."""
+        for ws in self.wb.worksheets:
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     def names(self) -> None:
         for name, block in self.layout.defined_names().items():
@@ -253,6 +263,7 @@ class Writer:
             self.layer_sheet(layer)
         self.training_sheet()
         self.meta_sheet()
+        self.print_setup()
         self.names()
         self.wb.active = 0
         return self.wb

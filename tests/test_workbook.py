@@ -1,0 +1,177 @@
+"""The workbook's contract: live formulas, allowed functions, stable names, determinism, training works."""
+
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from openpyxl.formula.tokenizer import Tokenizer
+
+from sheetnet import api, engines, reference
+from sheetnet.layout import Layout
+from sheetnet.workbook import workbook_bytes
+
+from .conftest import build, problem_of
+
+# Classic functions every target engine (Excel 2010, LibreOffice, formulas) evaluates.
+ALLOWED_FUNCTIONS = {
+    "SUMPRODUCT", "SUM", "IF", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
+}
+
+VARIANTS = {
+    "relu-mse-sgd": {},
+    "deep-mixed": dict(network={"sizes": [2, 3, 3, 1], "activation": ["tanh", "leaky_relu"]}),
+    "sigmoid-bce-momentum": dict(
+        network={"activation": "sigmoid", "output": "sigmoid", "loss": "bce"}, training={"optimizer": "momentum"}),
+    "softmax-ce-adam-l2": dict(
+        network={"sizes": [2, 3, 2], "output": "softmax", "loss": "cross_entropy"},
+        training={"optimizer": "adam", "l2": 0.01, "train_biases": False},
+        data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),
+    "softmax-mse": dict(
+        network={"sizes": [2, 3, 2], "output": "softmax"},
+        data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),
+}
+
+
+def _with_steps(sections, steps):
+    sections = {k: dict(v) for k, v in sections.items()}
+    sections.setdefault("training", {})["steps"] = steps
+    return sections
+
+
+def _formulas(path):
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    yield ws.title, cell.coordinate, cell.value
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_only_allowed_functions(tmp_path, name):
+    path = build(tmp_path, **_with_steps(VARIANTS[name], 2))
+    used = set()
+    for _, _, text in _formulas(path):
+        assert "_xlfn" not in text and "{" not in text
+        for token in Tokenizer(text).items:
+            if token.type == "FUNC" and token.subtype == "OPEN":
+                used.add(token.value.rstrip("("))
+    assert used <= ALLOWED_FUNCTIONS, used - ALLOWED_FUNCTIONS
+    assert "SUMPRODUCT" in used
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_every_variant_checks_clean_with_formulas(tmp_path, name):
+    path = build(tmp_path, **_with_steps(VARIANTS[name], 2))
+    report = api.check(path, "formulas")
+    assert report.ok, report.details()
+    assert report.compared == len(list(_formulas(path)))
+
+
+def test_every_derived_cell_is_a_formula_and_inputs_are_numbers(tmp_path):
+    path = build(tmp_path, training={"steps": 2})
+    layout = Layout(problem_of(training={"steps": 2}).structure)
+    wb = load_workbook(path)
+    for key in layout.derived_keys():
+        block = layout.block(*key)
+        for i, j, row, col in block.cells():
+            assert str(wb[block.sheet].cell(row, col).value).startswith("="), (key, i, j)
+    for block in (layout.inputs_block(), layout.targets_block(), layout.block("W", 1, 0), layout.hyper_block("learning_rate")):
+        for _, _, row, col in block.cells():
+            assert isinstance(wb[block.sheet].cell(row, col).value, (int, float))
+
+
+def test_formula_text_matches_the_issue(tmp_path):
+    path = build(tmp_path, training={"steps": 1})
+    wb = load_workbook(path)
+    layer1 = wb["Layer 1"]
+    layout = Layout(problem_of(training={"steps": 1}).structure)
+    z = layout.block("z", 1, 0)
+    a = layout.block("a", 1, 0)
+    w1 = layout.block("W", 1, 1)
+    assert layer1[z.cell(0, 0)].value == "=SUMPRODUCT(Data!B5:C5,C5:D5)+E5"
+    assert layer1[a.cell(0, 0)].value == f"=IF({z.cell(0, 0)}>0,{z.cell(0, 0)},0)"
+    dw = layout.block("dW", 1, 0)
+    assert layer1[w1.cell(0, 0)].value == f"=C5-learning_rate*{dw.cell(0, 0)}"
+
+
+def test_defined_names_and_shapes(tmp_path):
+    steps = 3
+    path = build(tmp_path, network={"sizes": [2, 3, 2, 1]}, training={"steps": steps})
+    wb = load_workbook(path)
+    expected_shapes = {
+        "learning_rate": (1, 1), "inputs": (4, 2), "targets": (4, 1), "loss_history": (steps + 1, 1),
+        "outputs_init": (4, 1), "outputs_final": (4, 1),
+        "W1_init": (3, 2), "b1_init": (3, 1), "W1_final": (3, 2), "b1_final": (3, 1),
+        "W2_init": (2, 3), "b2_init": (2, 1), "W2_final": (2, 3), "b2_final": (2, 1),
+        "W3_init": (1, 2), "b3_init": (1, 1), "W3_final": (1, 2), "b3_final": (1, 1),
+    }
+    for name, shape in expected_shapes.items():
+        defined = wb.defined_names[name]
+        assert defined.localSheetId is None  # workbook scope
+        ((sheet, ref),) = list(defined.destinations)
+        cells = wb[sheet][ref]
+        rows = cells if isinstance(cells, tuple) else ((cells,),)
+        rows = rows if isinstance(rows[0], tuple) else (rows,)
+        assert (len(rows), len(rows[0])) == shape, name
+    # The names point at the quantities they promise: final weights are the last update's cells.
+    values = engines.evaluate_formulas(path)
+    problem = problem_of(network={"sizes": [2, 3, 2, 1]}, training={"steps": steps})
+    trace = reference.run(problem)
+    (sheet, ref), = list(wb.defined_names["W2_final"].destinations)
+    first = wb[sheet][ref.replace("$", "").split(":")[0]]
+    assert values.get(sheet, first.row, first.column) == pytest.approx(trace[("W", 2, steps)][0, 0], rel=1e-12)
+    (sheet, ref), = list(wb.defined_names["loss_history"].destinations)
+    col_row = re.match(r"\$([A-Z]+)\$(\d+)", ref)
+    last_row = int(col_row[2]) + steps
+    assert values.get(sheet, last_row, 2) == pytest.approx(trace[("loss", 0, steps)][0, 0], rel=1e-12)
+
+
+def test_same_arguments_give_identical_bytes():
+    problem = problem_of(training={"steps": 2})
+    first, _ = workbook_bytes(problem)
+    second, _ = workbook_bytes(problem_of(training={"steps": 2}))
+    assert first == second
+    names = zipfile.ZipFile(__import__("io").BytesIO(first)).namelist()
+    assert "xl/worksheets/sheet1.xml" in names
+
+
+def test_steps_zero_is_a_forward_only_workbook(tmp_path):
+    path = build(tmp_path, training={"steps": 0})
+    report = api.check(path, "formulas")
+    assert report.ok
+    layout = Layout(problem_of(training={"steps": 0}).structure)
+    assert not any(kind in ("dW", "dz", "dA") for kind, _, _ in layout.derived_keys())
+    assert layout.defined_names()["W1_final"] == layout.defined_names()["W1_init"]
+
+
+def test_xor_trains_in_the_workbook_formulas_engine(tmp_path):
+    """The issue's xor network, 100 steps, seed 0, evaluated by formulas: loss falls 10x, all four right."""
+    path = build(tmp_path, training={"steps": 100, "learning_rate": 0.1}, init={"seed": 0})
+    values = engines.evaluate_formulas(path)
+    layout = Layout(problem_of(training={"steps": 100}).structure)
+    history = layout.loss_history_block()
+    losses = [values.get(history.sheet, history.row + k, history.col) for k in range(101)]
+    assert losses[0] / losses[-1] >= 10
+    outputs = layout.block("a", 2, 100)
+    predictions = [values.get(outputs.sheet, outputs.row + i, outputs.col) for i in range(4)]
+    assert [p > 0.5 for p in predictions] == [False, True, True, False]
+    np.testing.assert_allclose(losses, reference.loss_history(problem_of(training={"steps": 100})), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_defined_names_are_not_cell_addresses(name):
+    """A name such as `l2` would be read as cell L2 by every engine (a bug the checker caught)."""
+    from openpyxl.utils.cell import coordinate_from_string
+
+    layout = Layout(problem_of(**_with_steps(VARIANTS[name], 1)).structure)
+    for defined in layout.defined_names():
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", defined)
+        try:
+            coordinate_from_string(defined.upper())
+        except ValueError:
+            continue
+        column = re.match(r"[A-Z]+", defined.upper())[0]
+        assert len(column) > 3, f"{defined} is a cell address"
