@@ -17,7 +17,7 @@ import numpy as np
 
 from . import reference
 from .engines import Values
-from .layout import Layout
+from .layout import Layout, quote_sheet
 from .problem import Problem
 
 RTOL = 1e-9
@@ -34,7 +34,7 @@ class Mismatch:
 
     def __str__(self) -> str:
         got = f"{self.got:.12g}" if isinstance(self.got, float) else repr(self.got)
-        return f"{self.sheet}!{self.cell}: {self.quantity}: expected {self.expected:.12g}, got {got}"
+        return f"{quote_sheet(self.sheet)}!{self.cell}: {self.quantity}: expected {self.expected:.12g}, got {got}"
 
 
 @dataclass
@@ -117,7 +117,7 @@ def compare(problem: Problem, values: Values, path: str | Path, formula_cells: s
         for i, j, row, col in block.cells():
             got = values.get(block.sheet, row, col)
             if formula_cells is not None and (block.sheet.upper(), row, col) not in formula_cells:
-                report.not_formulas.append(f"{block.sheet}!{block.cell(i, j)}")
+                report.not_formulas.append(f"{quote_sheet(block.sheet)}!{block.cell(i, j)}")
             if got is None:
                 report.missing += 1
                 if values.engine != "saved":

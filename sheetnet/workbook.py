@@ -235,6 +235,9 @@ class Writer:
             chart.set_categories(Reference(ws, min_col=1, min_row=history.row,
                                            max_row=history.row + history.nrows - 1))
             chart.series[0].smooth = False
+            chart.x_axis.tickLblSkip = max(1, s.steps // 10)
+            chart.x_axis.delete = False
+            chart.y_axis.delete = False
             chart.y_axis.number_format = "0.00"
             chart.height, chart.width = 8, 16
             ws.add_chart(chart, f"F{header}")

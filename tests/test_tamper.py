@@ -1,0 +1,59 @@
+"""A wrong formula makes `sheetnet check` fail and name the cell: the check can fail."""
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from sheetnet.cli import main
+from sheetnet.layout import Layout
+
+from .conftest import build, problem_of
+
+SECTIONS = dict(network={"sizes": [2, 3, 1]}, training={"steps": 2})
+
+
+def _tamper(path, kind, layer, step, i, j, new_value):
+    layout = Layout(problem_of(**SECTIONS).structure)
+    block = layout.block(kind, layer, step)
+    wb = load_workbook(path)
+    cell = wb[block.sheet][block.cell(i, j)]
+    original = cell.value
+    cell.value = new_value
+    wb.save(path)
+    return f"'{block.sheet}'!{block.cell(i, j)}", original
+
+
+@pytest.mark.parametrize(
+    "kind, layer, i, j, replacement",
+    [
+        ("dW", 1, 0, 1, "=0.5"),  # a gradient replaced by a constant
+        ("dz", 1, 2, 0, None),  # ReLU's derivative written as its forward (IF(z>0,z,0))
+        ("db", 2, 0, 0, "=SUM(X5:X7)*2"),  # a bias gradient doubled
+    ],
+)
+def test_check_names_the_tampered_cell(tmp_path, kind, layer, i, j, replacement):
+    path = build(tmp_path, **SECTIONS)
+    if replacement is None:
+        layout = Layout(problem_of(**SECTIONS).structure)
+        z = layout.block("z", layer, 0).cell(i, j)
+        replacement = f"=IF({z}>0,{z},0)"
+    name, original = _tamper(path, kind, layer, 0, i, j, replacement)
+    assert original != replacement
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("FAIL")
+    assert lines[1].strip().startswith(f"{name}:"), result.output  # the first difference is that cell
+    assert "step 0" in lines[1]
+
+
+def test_number_typed_over_a_formula_is_reported_even_when_it_is_right(tmp_path):
+    """Pasting the right value over a formula leaves a dead cell: the check must still fail."""
+    path = build(tmp_path, **SECTIONS)
+    from sheetnet import reference
+
+    expected = reference.run(problem_of(**SECTIONS))[("z", 1, 1)][0, 0]
+    name, _ = _tamper(path, "z", 1, 1, 0, 0, float(expected))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "plain values" in result.output and name in result.output
