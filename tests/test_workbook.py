@@ -78,7 +78,8 @@ def test_every_derived_cell_is_a_formula_and_inputs_are_numbers(tmp_path):
         block = layout.block(*key)
         for i, j, row, col in block.cells():
             assert str(wb[block.sheet].cell(row, col).value).startswith("="), (key, i, j)
-    inputs = (layout.inputs_block(), layout.targets_block(), layout.block("W", 1, 0), layout.hyper_block("learning_rate"))
+    inputs = (layout.inputs_block(), layout.targets_block(), layout.block("W", 1, 0),
+              layout.hyper_block("learning_rate"))
     for block in inputs:
         for _, _, row, col in block.cells():
             assert isinstance(wb[block.sheet].cell(row, col).value, (int, float))
