@@ -9,16 +9,16 @@ rounding <= 5e-16), far inside both.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import reference
-from .engines import Values
 from .layout import Layout, quote_sheet
 from .problem import Problem
+from .values import EMPTY, FIRST_ERROR, OK, GridValues, describe
+from .xlsx import Package
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -81,19 +81,21 @@ class Report:
         return lines
 
 
-def _agree(expected: float, got) -> tuple[bool, float, float]:
-    """(agree, absolute error, relative error) for one cell."""
-    if not math.isfinite(expected):
-        # The reference overflowed: the spreadsheet must show an error or a non-finite number too.
-        return (isinstance(got, str) and got.startswith("#")) or (
-            isinstance(got, float) and (not math.isfinite(got) or abs(got) > 1e300)
-        ), 0.0, 0.0
-    if not isinstance(got, float) or not math.isfinite(got):
-        return False, math.inf, math.inf
-    error = abs(got - expected)
-    scale = max(abs(got), abs(expected))
-    relative = error / scale if scale > 0 else 0.0
-    return error <= RTOL * scale + ATOL, error, relative
+def _agreement(expected: np.ndarray, got: np.ndarray, codes: np.ndarray):
+    """Per cell: (agrees, absolute error, relative error), vectorised over a block."""
+    numeric = codes == OK
+    finite = np.isfinite(expected)
+    with np.errstate(all="ignore"):
+        error = np.abs(got - expected)
+        scale = np.maximum(np.abs(got), np.abs(expected))
+        relative = np.where(scale > 0, error / scale, 0.0)
+    close = numeric & finite & (error <= RTOL * scale + ATOL)
+    # Where the reference overflows, the spreadsheet must show an error or an overflowed number.
+    overflowed = ~finite & ((codes >= FIRST_ERROR) | (numeric & (np.abs(got) > 1e300)))
+    agree = close | overflowed
+    error = np.where(close, error, 0.0)
+    relative = np.where(close, relative, 0.0)
+    return agree, error, relative
 
 
 def first_divergence(problem: Problem, trace) -> int | None:
@@ -104,7 +106,7 @@ def first_divergence(problem: Problem, trace) -> int | None:
     return None
 
 
-def compare(problem: Problem, values: Values, path: str | Path, formula_cells: set | None = None) -> Report:
+def compare(problem: Problem, values: GridValues, path: str | Path, package: Package | None = None) -> Report:
     """Check every derived cell of the layout against the reference trace."""
     layout = Layout(problem.structure)
     with np.errstate(all="ignore"):
@@ -114,27 +116,32 @@ def compare(problem: Problem, values: Values, path: str | Path, formula_cells: s
     for key in layout.derived_keys():
         block = layout.block(*key)
         expected = trace[key]
-        for i, j, row, col in block.cells():
-            got = values.get(block.sheet, row, col)
-            if formula_cells is not None and (block.sheet.upper(), row, col) not in formula_cells:
-                report.not_formulas.append(f"{quote_sheet(block.sheet)}!{block.cell(i, j)}")
-            if got is None:
-                report.missing += 1
-                if values.engine != "saved":
-                    report.mismatch_count += 1
-                    report.mismatches.append(Mismatch(block.sheet, block.cell(i, j),
-                                                      layout.describe(key, i, j), float(expected[i, j]), None))
-                continue
-            ok, abs_err, rel_err = _agree(float(expected[i, j]), got)
-            report.compared += 1
-            if ok:
-                report.max_abs_error = max(report.max_abs_error, abs_err)
-                report.max_rel_error = max(report.max_rel_error, rel_err)
-                continue
-            report.mismatch_count += 1
-            if len(report.mismatches) < report.limit:
-                report.mismatches.append(Mismatch(block.sheet, block.cell(i, j),
-                                                  layout.describe(key, i, j), float(expected[i, j]), got))
+        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
+        if package is not None:
+            try:
+                formulas = package.sheet(block.sheet).formulas
+            except KeyError:
+                formulas = {}
+            for i, j, row, col in block.cells():
+                if (row, col) not in formulas:
+                    report.not_formulas.append(f"{quote_sheet(block.sheet)}!{block.cell(i, j)}")
+        empty = codes == EMPTY
+        report.missing += int(empty.sum())
+        if values.engine == "saved":
+            present = ~empty
+        else:
+            present = np.ones_like(empty)
+        agree, error, relative = _agreement(expected, got, codes)
+        report.compared += int(present.sum())
+        report.max_abs_error = max(report.max_abs_error, float(error.max(initial=0.0)))
+        report.max_rel_error = max(report.max_rel_error, float(relative.max(initial=0.0)))
+        wrong = present & ~agree
+        report.mismatch_count += int(wrong.sum())
+        for i, j in zip(*np.nonzero(wrong), strict=True):
+            if len(report.mismatches) >= report.limit:
+                break
+            report.mismatches.append(Mismatch(block.sheet, block.cell(i, j), layout.describe(key, i, j),
+                                              float(expected[i, j]), describe(got[i, j], codes[i, j])))
     if values.engine == "saved" and report.missing and report.compared:
         report.mismatch_count += report.missing  # partly saved: some formula cells carry no value
     return report

@@ -120,7 +120,7 @@ def new(dataset, out, config_path, data, force, **options) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--engine", type=click.Choice(["formulas", "libreoffice", "saved"]), default="formulas",
+@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
               show_default=True, help="what evaluates the formulas")
 @_user_errors
 def check(path, engine) -> None:
@@ -152,7 +152,7 @@ def regenerate(path, out, force, **options) -> None:
 
 @main.command(name="examples")
 @click.option("--dir", "folder", default="workbooks", show_default=True, type=click.Path(file_okay=False))
-@click.option("--engine", type=click.Choice(["formulas", "libreoffice"]), default="formulas", show_default=True)
+@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice"]), default="fast", show_default=True)
 @click.option("--no-check", is_flag=True, help="only regenerate")
 @_user_errors
 def examples_command(folder, engine, no_check) -> None:

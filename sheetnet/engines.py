@@ -1,5 +1,6 @@
-"""Ways to get the values of a workbook's formula cells.
+"""Ways to get the values of a workbook's formula cells, all returned as GridValues.
 
+- `fast`: sheetnet's own evaluator (default): each formula shape parsed once, numpy per level.
 - `formulas`: the `formulas` package, a Python re-implementation of Excel's calculation.
 - `saved`: the values a spreadsheet application stored in the file when it last saved it.
 - `libreoffice`: LibreOffice headless recalculates and saves a copy; we read that copy.
@@ -16,39 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SheetnetError
-from .readback import open_workbook
+from .values import GridValues, from_cells
+from .xlsx import Package, column_number, read_package
 
-
-class Values:
-    """Cell values by (sheet, row, column); sheet names compare case-insensitively."""
-
-    def __init__(self, cells: dict[tuple[str, int, int], object], engine: str):
-        self.cells = cells
-        self.engine = engine
-
-    def get(self, sheet: str, row: int, col: int):
-        return self.cells.get((sheet.upper(), row, col))
-
-
-def to_number(value) -> float | str | None:
-    """A float, an Excel error text such as '#NUM!', or None for an empty cell."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    return str(value)
-
+ENGINES = ("fast", "formulas", "libreoffice", "saved")
 
 _KEY = re.compile(r"^'?\[[^\]]*\](?P<sheet>.*?)'?!(?P<col>[A-Z]+)(?P<row>\d+)$")
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ord(ch) - 64
-    return number
 
 
 @contextlib.contextmanager
@@ -67,39 +41,49 @@ def _quiet_formulas():
         module_globals["tqdm"].tqdm = original
 
 
-def evaluate_formulas(path: str | Path) -> Values:
+def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridValues:
     """Every cell's value as computed by the `formulas` package."""
+    package = package or read_package(path)
     with _quiet_formulas() as formulas:
         try:
             model = formulas.ExcelModel().loads(str(path)).finish()
             solution = model.calculate()
         except Exception as exc:  # formulas raises many kinds on unusual workbooks
             raise SheetnetError(f"{path}: the formulas engine could not evaluate it ({exc})") from None
-    cells = {}
+    names = {name.upper(): name for name in package.sheet_order}
+    cells: dict[str, dict] = {name: {} for name in package.sheet_order}
     for key, ranges in solution.items():
         match = _KEY.match(str(key))
-        if not match:
+        if not match or match["sheet"].upper() not in names:
             continue  # ranges and defined names
         value = getattr(ranges, "value", ranges)
         value = value[0][0] if hasattr(value, "__getitem__") and not isinstance(value, str) else value
-        cells[(match["sheet"].upper(), int(match["row"]), _column_number(match["col"]))] = to_number(value)
-    return Values(cells, "formulas")
+        if isinstance(value, (np.floating, np.integer)):
+            value = float(value)
+        elif not isinstance(value, (int, float, bool)) and value is not None:
+            value = str(value)
+        cells[names[match["sheet"].upper()]][(int(match["row"]), column_number(match["col"]))] = value
+    return from_cells(cells, "formulas")
 
 
-def read_saved(path: str | Path, engine: str = "saved") -> Values:
-    """The values stored in the file (None for a formula cell never calculated by an application)."""
-    wb = open_workbook(path, data_only=True)
-    cells = {}
-    try:
-        for ws in wb.worksheets:
-            sheet = ws.title.upper()
-            for row in ws.iter_rows():
-                for cell in row:
-                    if getattr(cell, "value", None) is not None:
-                        cells[(sheet, cell.row, cell.column)] = to_number(cell.value)
-    finally:
-        wb.close()
-    return Values(cells, engine)
+def saved_values(package: Package, engine: str = "saved") -> GridValues:
+    """The values stored in the file: constants, and formula results as last saved."""
+    cells = {name: {**sheet.constants, **sheet.cached} for name, sheet in package.sheets.items()}
+    return from_cells(cells, engine)
 
 
-ENGINES = ("formulas", "libreoffice", "saved")
+def evaluate(path: str | Path, engine: str, package: Package | None = None, progress=None) -> GridValues:
+    package = package or read_package(path)
+    if engine == "fast":
+        from .fast.evaluate import evaluate_package
+
+        return evaluate_package(package, progress)
+    if engine == "formulas":
+        return evaluate_formulas(path, package)
+    if engine == "saved":
+        return saved_values(package)
+    if engine == "libreoffice":
+        from . import libreoffice
+
+        return libreoffice.evaluate(path)
+    raise SheetnetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -25,7 +25,7 @@ def example_summary(path: Path) -> str:
     return ""
 
 
-def regenerate_and_check(folder: Path, *, engine: str = "formulas", check: bool = True,
+def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
                          echo: Callable[[str], None] = print, only: list[str] | None = None) -> int:
     """Write every example into `folder` (its own files: overwritten) and check it; returns failures."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .engines import Values, read_saved
 from .errors import SheetnetError
 
 TIMEOUT_SECONDS = 600
@@ -110,9 +109,11 @@ def recalculate(path: str | Path, out: str | Path) -> Path:
     return Path(out)
 
 
-def evaluate(path: str | Path) -> Values:
+def evaluate(path: str | Path):
     """Values of every cell after a full LibreOffice recalculation of `path` (which is not changed)."""
+    from .engines import saved_values
+    from .xlsx import read_package
+
     with tempfile.TemporaryDirectory(prefix="sheetnet-lo-out-") as out_dir:
         produced = convert(path, out_dir)
-        values = read_saved(produced, engine="libreoffice")
-    return values
+        return saved_values(read_package(produced), engine="libreoffice")

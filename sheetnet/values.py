@@ -1,0 +1,82 @@
+"""Cell values as numpy grids, one per sheet: a float grid and an error-code grid.
+
+Every engine's result ends up here, so the checker compares whole blocks at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OK, EMPTY, TEXT = 0, 1, 2
+ERROR_CODES = {"#NULL!": 3, "#DIV/0!": 4, "#VALUE!": 5, "#REF!": 6, "#NAME?": 7, "#NUM!": 8, "#N/A": 9}
+ERROR_TEXT = {code: text for text, code in ERROR_CODES.items()}
+FIRST_ERROR = 3
+
+
+def describe(value: float, code: int):
+    """What a cell holds, for reports: a float, an error text such as '#NUM!', 'text' or None."""
+    if code == OK:
+        return float(value)
+    if code == EMPTY:
+        return None
+    if code == TEXT:
+        return "text"
+    return ERROR_TEXT.get(int(code), "#ERROR")
+
+
+class GridValues:
+    """Values of every cell of every sheet; sheet names compare case-insensitively."""
+
+    def __init__(self, engine: str):
+        self.engine = engine
+        self.values: dict[str, np.ndarray] = {}
+        self.codes: dict[str, np.ndarray] = {}
+
+    def add_sheet(self, name: str, rows: int, cols: int) -> None:
+        self.values[name.upper()] = np.zeros((rows + 1, cols + 1))
+        self.codes[name.upper()] = np.full((rows + 1, cols + 1), EMPTY, dtype=np.int8)
+
+    def has_sheet(self, name: str) -> bool:
+        return name.upper() in self.values
+
+    def block(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> tuple[np.ndarray, np.ndarray]:
+        """(values, codes) of a rectangle; cells beyond the sheet's extent are empty."""
+        values, codes = self.values.get(sheet.upper()), self.codes.get(sheet.upper())
+        out_values = np.zeros((nrows, ncols))
+        out_codes = np.full((nrows, ncols), EMPTY, dtype=np.int8)
+        if values is None:
+            return out_values, out_codes
+        r2, c2 = min(row + nrows, values.shape[0]), min(col + ncols, values.shape[1])
+        if r2 > row and c2 > col:
+            out_values[: r2 - row, : c2 - col] = values[row:r2, col:c2]
+            out_codes[: r2 - row, : c2 - col] = codes[row:r2, col:c2]
+        return out_values, out_codes
+
+    def get(self, sheet: str, row: int, col: int):
+        values, codes = self.block(sheet, row, col, 1, 1)
+        return describe(values[0, 0], codes[0, 0])
+
+    def set(self, sheet: str, row: int, col: int, value) -> None:
+        """Store one value as found in a file or returned by another engine."""
+        values, codes = self.values[sheet.upper()], self.codes[sheet.upper()]
+        if value is None:
+            return
+        if isinstance(value, bool):
+            values[row, col], codes[row, col] = float(value), OK
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            values[row, col], codes[row, col] = float(value), OK
+        else:
+            text = str(value)
+            codes[row, col] = ERROR_CODES.get(text, TEXT)
+
+
+def from_cells(cells: dict[str, dict[tuple[int, int], object]], engine: str) -> GridValues:
+    """Grids from {sheet: {(row, col): value}}."""
+    grid = GridValues(engine)
+    for sheet, entries in cells.items():
+        rows = max((r for r, _ in entries), default=0)
+        cols = max((c for _, c in entries), default=0)
+        grid.add_sheet(sheet, rows, cols)
+        for (row, col), value in entries.items():
+            grid.set(sheet, row, col, value)
+    return grid
