@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import check as checker
-from . import engines, plan, readback, workbook
+from . import engines, readback
 from .config import Config
 from .errors import SheetnetError
 from .xlsx import read_package
@@ -13,6 +13,8 @@ from .xlsx import read_package
 
 def build(cfg: Config, out: str | Path, force: bool = False) -> int:
     """Write the workbook for a config; returns its number of formula cells."""
+    from . import plan, workbook
+
     problem = plan.build_problem(cfg)
     return workbook.write_workbook(problem, out, force=force)
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from openpyxl.utils import get_column_letter
-
+from .cellref import column_letters as get_column_letter
 from .problem import Structure
 
 DATA_SHEET = "Data"

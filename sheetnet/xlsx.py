@@ -16,6 +16,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
+from .cellref import column_number
 from .errors import SheetnetError
 
 MAX_PART_BYTES = 1 << 30  # 1 GiB uncompressed for one sheet
@@ -52,13 +53,6 @@ def unescape(text: str) -> str:
         return _ENTITIES[name]
 
     return _ENTITY.sub(replace, text)
-
-
-def column_number(letters: bytes | str) -> int:
-    number = 0
-    for ch in letters if isinstance(letters, str) else letters.decode():
-        number = number * 26 + ord(ch) - 64
-    return number
 
 
 @dataclass
@@ -126,8 +120,62 @@ def _shared_strings(data: bytes) -> list[str]:
     return [unescape(b"".join(_TEXT.findall(item)).decode("utf-8")) for item in _SI.findall(data)]
 
 
+# The common layout every writer we know uses (openpyxl, Excel, LibreOffice): `r` first, then an
+# optional formula, value or inline string. Checked against a count of <c> tags before use.
+_CELL_FAST = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(?:<f([^>]*?)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|<v\s*/>)?'
+    rb"(?:<is>(.*?)</is>)?</c>)",
+    re.S,
+)
+_CELL_TAG = re.compile(rb"<c[ >/]")
+_TYPE = re.compile(rb't="([^"]*)"')
+
+
 def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
     _refuse_doctype(data, name, path)
+    fast = _CELL_FAST.findall(data)
+    if len(fast) != len(_CELL_TAG.findall(data)):
+        return _parse_sheet_general(name, data, strings, path)
+    cells = SheetCells(name)
+    columns: dict[bytes, int] = {}
+    constants, formulas, cached = cells.constants, cells.formulas, cells.cached
+    max_row = max_col = 0
+    for letters, row_text, attrs, f_attrs, f_text, v_text, inline in fast:
+        col = columns.get(letters)
+        if col is None:
+            col = columns[letters] = column_number(letters.decode())
+        row = int(row_text)
+        if row > max_row:
+            max_row = row
+        if col > max_col:
+            max_col = col
+        kind = b"n"
+        if b't="' in attrs:
+            kind = _TYPE.search(attrs).group(1)
+        if f_attrs or b"<f" in attrs:
+            return _parse_sheet_general(name, data, strings, path)  # shared or array formulas
+        if kind == b"n" and v_text:
+            value = float(v_text)
+        elif kind == b"inlineStr":
+            value = unescape(b"".join(_TEXT.findall(inline)).decode("utf-8"))
+        elif not v_text:
+            value = None
+        else:
+            value = _cell_value(kind, v_text, b"", strings)
+        if f_text:
+            formulas[(row, col)] = "=" + (unescape(f_text.decode("utf-8")) if b"&" in f_text else f_text.decode())
+            if value is not None:
+                cached[(row, col)] = value
+        elif value is not None:
+            constants[(row, col)] = value
+    if max_row > MAX_ROWS or max_col > MAX_COLS:
+        raise SheetnetError(f"{path}: sheet '{name}' has a cell beyond the spreadsheet limits")
+    cells.max_row, cells.max_col = max_row, max_col
+    return cells
+
+
+def _parse_sheet_general(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
+    """Any cell layout, attribute order, shared and array formulas: slower, complete."""
     cells = SheetCells(name)
     shared: dict[bytes, tuple[int, int, str]] = {}
     max_row = max_col = 0
@@ -139,7 +187,7 @@ def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path) -> Shee
         position = _REF.fullmatch(ref)
         if position is None:
             raise SheetnetError(f"{path}: sheet '{name}' has a malformed cell address {ref.decode(errors='replace')!r}")
-        row, col = int(position.group(2)), column_number(position.group(1))
+        row, col = int(position.group(2)), column_number(position.group(1).decode())
         if row > MAX_ROWS or col > MAX_COLS:
             raise SheetnetError(f"{path}: sheet '{name}' has a cell beyond the spreadsheet limits "
                                 f"({ref.decode()})")

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SheetnetError
-from ..values import EMPTY, ERROR_CODES, OK, TEXT, GridValues
+from ..values import ERROR_CODES, GridValues
 from ..xlsx import Package
 from . import functions as fx
 from .parser import FormulaSyntaxError, parse
-from .references import Ref, column_letters, parse_reference, split_formula
+from .references import DIGITS, MAX_ROW, Ref, ShapeCache, column_letters, parse_reference, split_formula
 
 REF_ERROR = ERROR_CODES["#REF!"]
 MAX_GRID_CELLS = 400_000_000  # a dense grid beyond this is an absurd workbook, not a network
@@ -36,6 +36,7 @@ class Group:
     ref_rows: list = field(default_factory=list)  # per cell: tuple of top rows, one per reference
     ref_cols: list = field(default_factory=list)
     tree: object = None
+    single_sheet: str | None = None  # upper-case name when every cell of the group is on one sheet
 
 
 def _cell_name(sheet: str, row: int, col: int) -> str:
@@ -57,33 +58,88 @@ class Evaluator:
 
     # --- 1. shapes and groups -----------------------------------------------------------
     def _groups(self) -> list[Group]:
-        groups: dict[tuple, Group] = {}
+        """Bucket formulas by skeleton (digits hidden) in one cheap pass, then split each bucket's
+        digits into per-reference row arrays with numpy and group by range sizes."""
+        cache = ShapeCache(self.names)
+        buckets: dict[tuple, list] = {}
+        singles: list[tuple[int, int, int, str]] = []
         for sheet_id, name in enumerate(self.sheet_names):
             for (row, col), text in self.package.sheets[name].formulas.items():
-                shape, refs = split_formula(text, self.names)
-                specs = tuple(
-                    (sheet_id if ref.sheet is None else self.sheet_index.get(ref.sheet.upper(), -1),) + ref.shape
-                    for ref in refs
-                )
-                key = (shape, specs)
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = Group(shape, specs)
-                group.sheets.append(sheet_id)
-                group.rows.append(row)
-                group.cols.append(col)
-                group.ref_rows.append(tuple(ref.row1 for ref in refs))
-                group.ref_cols.append(tuple(ref.col1 for ref in refs))
-        result = list(groups.values())
-        for group in result:
-            group.sheets = np.array(group.sheets, dtype=np.int32)
-            group.rows = np.array(group.rows, dtype=np.int64)
-            group.cols = np.array(group.cols, dtype=np.int64)
-            count = len(group.ref_specs)
-            group.ref_rows = np.array(group.ref_rows, dtype=np.int64).reshape(len(group.rows), count)
-            group.ref_cols = np.array(group.ref_cols, dtype=np.int64).reshape(len(group.rows), count)
+                skeleton = DIGITS.sub("#", text)
+                learned = cache.roles.get(skeleton)
+                if learned is None:
+                    learned = cache.roles[skeleton] = cache._learn(text)
+                numbers = DIGITS.findall(text)
+                if len(numbers) != learned[2]:
+                    singles.append((sheet_id, row, col, text))
+                    continue
+                others = tuple([numbers[i] for i in learned[1]])
+                bucket = buckets.get((sheet_id, skeleton, others))
+                if bucket is None:
+                    bucket = buckets[(sheet_id, skeleton, others)] = [text, [], [], []]
+                bucket[1].append(row)
+                bucket[2].append(col)
+                bucket[3].append(numbers)
+        groups: dict[tuple, list] = {}
+        for (sheet_id, skeleton, _), (exemplar, rows, cols, numbers) in buckets.items():
+            slots = cache.roles[skeleton][0]
+            shape, template = split_formula(exemplar, self.names)
+            table = np.array(numbers, dtype=np.int64).reshape(len(rows), -1)
+            self._add_bucket(groups, sheet_id, shape, template, slots, np.array(rows), np.array(cols), table)
+        for sheet_id, row, col, text in singles:
+            shape, refs = split_formula(text, self.names)
+            table = np.array([[r.row1 for r in refs] + [r.row2 for r in refs]], dtype=np.int64)
+            slots = tuple((k, k + len(refs)) for k in range(len(refs)))
+            self._add_bucket(groups, sheet_id, shape, refs, slots, np.array([row]), np.array([col]), table)
+        result = []
+        for (shape, specs), parts in groups.items():
+            group = Group(shape, specs)
+            group.sheets = np.concatenate([p[0] for p in parts]).astype(np.int32)
+            group.rows = np.concatenate([p[1] for p in parts])
+            group.cols = np.concatenate([p[2] for p in parts])
+            group.ref_rows = np.concatenate([p[3] for p in parts])
+            group.ref_cols = np.concatenate([p[4] for p in parts])
+            if (group.sheets == group.sheets[0]).all():
+                group.single_sheet = self.sheet_names[int(group.sheets[0])].upper()
             self._compile(group)
+            result.append(group)
         return result
+
+    def _add_bucket(self, groups, sheet_id, shape, template, slots, rows, cols, table) -> None:
+        """Cells of one shape: per-reference top rows and heights from the digit table."""
+        n = len(rows)
+        count = len(template)
+        top = np.zeros((n, count), dtype=np.int64)
+        height = np.zeros((n, count), dtype=np.int64)
+        left = np.zeros((n, count), dtype=np.int64)
+        sheets, widths = [], []
+        for k, (ref, (run1, run2)) in enumerate(zip(template, slots, strict=True)):
+            if run1 < 0:
+                first = np.full(n, ref.row1)
+                last = np.full(n, ref.row2)
+            else:
+                first = table[:, run1]
+                last = table[:, run2] if run2 >= 0 else first
+            top[:, k] = np.minimum(first, last)
+            height[:, k] = np.abs(last - first) + 1
+            left[:, k] = ref.col1
+            widths.append(ref.col2 - ref.col1 + 1)
+            sheets.append(sheet_id if ref.sheet is None else self.sheet_index.get(ref.sheet.upper(), -1))
+        bad = ((top < 1) | (top + height - 1 > MAX_ROW)).any(axis=1)
+        if bad.any():
+            where = _cell_name(self.sheet_names[sheet_id], int(rows[bad][0]), int(cols[bad][0]))
+            raise SheetnetError(f"{self.package.path}: {where}: a reference outside the sheet")
+        if count == 0:
+            combos, inverse = np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64)
+        else:
+            combos, inverse = np.unique(height, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+        for c, combo in enumerate(combos):
+            mask = inverse == c
+            specs = tuple((sheets[k], int(combo[k]), widths[k]) for k in range(count))
+            groups.setdefault((shape, specs), []).append(
+                (np.full(int(mask.sum()), sheet_id), rows[mask], cols[mask], top[mask], left[mask])
+            )
 
     def _compile(self, group: Group) -> None:
         where = _cell_name(self.sheet_names[group.sheets[0]], int(group.rows[0]), int(group.cols[0]))
@@ -257,8 +313,14 @@ class Evaluator:
         for depth in sorted(tasks):
             for group, cells in tasks[depth]:
                 result = fx.as_scalar(self._eval(group.tree, grid, group, cells))
-                codes = np.where(result.codes == EMPTY, OK, result.codes).astype(np.int8)
-                codes = np.where(codes == TEXT, ERROR_CODES["#VALUE!"], codes).astype(np.int8)
+                codes = result.codes
+                if group.single_sheet is not None:
+                    name = group.single_sheet
+                    rows, cols = group.rows[cells], group.cols[cells]
+                    grid.values[name][rows, cols] = result.values
+                    grid.codes[name][rows, cols] = codes
+                    done += len(cells)
+                    continue
                 sheets = group.sheets[cells]
                 for sheet in np.unique(sheets):
                     mask = sheets == sheet

@@ -40,7 +40,7 @@ def as_scalar(value) -> Scalar:
             return Scalar(np.zeros(n), np.full(n, VALUE, dtype=np.int8))
         value = Scalar(value.values[:, 0, 0], value.codes[:, 0, 0])
     codes = value.codes
-    if (codes == EMPTY).any() or (codes == TEXT).any():
+    if codes.any() and ((codes == EMPTY) | (codes == TEXT)).any():
         values = np.where(codes == EMPTY, 0.0, value.values)
         codes = np.where(codes == EMPTY, OK, np.where(codes == TEXT, VALUE, codes)).astype(np.int8)
         return Scalar(values, codes)
@@ -55,6 +55,12 @@ def as_range(value) -> Range:
 
 def first_error(*codes: np.ndarray) -> np.ndarray:
     """Element-wise: the first operand's error, else the next one's, else OK."""
+    shape = codes[0].shape
+    codes = [code for code in codes if code.any()]
+    if not codes:
+        return np.zeros(shape, dtype=np.int8)
+    if len(codes) == 1:
+        return codes[0].astype(np.int8, copy=False)
     result = codes[-1]
     for code in reversed(codes[:-1]):
         result = np.where(code != OK, code, result)
@@ -63,6 +69,8 @@ def first_error(*codes: np.ndarray) -> np.ndarray:
 
 def finish(values: np.ndarray, codes: np.ndarray, invalid: int = NUM) -> Scalar:
     """Non-finite results become #NUM! (overflow) unless an error is already there."""
+    if np.isfinite(values).all():
+        return Scalar(values, codes)
     bad = ~np.isfinite(values) & (codes == OK)
     if bad.any():
         codes = np.where(bad, invalid, codes).astype(np.int8)
@@ -72,6 +80,8 @@ def finish(values: np.ndarray, codes: np.ndarray, invalid: int = NUM) -> Scalar:
 
 def _range_error(codes: np.ndarray) -> np.ndarray:
     """Per cell: the first error in a range (row by row), or OK."""
+    if not codes.any():
+        return np.zeros(codes.shape[0], dtype=np.int8)
     flat = codes.reshape(codes.shape[0], -1)
     is_error = flat >= FIRST_ERROR
     first = np.argmax(is_error, axis=1)

@@ -1,4 +1,4 @@
-"""Parse a formula shape (references already replaced by ¤k) into a small tree of tuples.
+"""Parse a formula shape (references already replaced by ¤, numbered here left to right) into a small tree of tuples.
 
 Excel's precedence, loosest first: comparison (= <> < > <= >=), & , + -, * /, ^, %, then unary
 minus, which binds tighter than ^ (so =-2^2 is 4). ^ is left-associative (2^3^2 is 64).
@@ -20,7 +20,7 @@ class FormulaSyntaxError(ValueError):
 
 _TOKENS = re.compile(
     r"""\s*(?:
-    (?P<ref>""" + PLACEHOLDER + r"""\d+)
+    (?P<ref>""" + PLACEHOLDER + r""")
     |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     |(?P<str>"(?:[^"]|"")*")
     |(?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A))
@@ -51,6 +51,7 @@ class _Parser:
     def __init__(self, tokens):
         self.tokens = tokens
         self.pos = 0
+        self.refs = 0
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", "")
@@ -111,7 +112,8 @@ class _Parser:
         if kind == "err":
             return ("err", text)
         if kind == "ref":
-            return ("ref", int(text[1:]))
+            self.refs += 1
+            return ("ref", self.refs - 1)
         if kind == "name":
             if text.upper() in ("TRUE", "FALSE"):
                 return ("bool", text.upper() == "TRUE")

@@ -8,9 +8,11 @@ references become per-cell coordinate arrays.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-PLACEHOLDER = "\u00a4"  # ¤k stands for the k-th reference of the formula
+from ..cellref import column_letters, column_number
+
+PLACEHOLDER = "\u00a4"  # each ¤ stands for the formula's next reference, left to right
 
 TOKEN = re.compile(
     r"""(?P<string>"(?:[^"]|"")*")
@@ -27,8 +29,7 @@ TOKEN = re.compile(
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A rectangle of cells on a sheet (None: the formula's own sheet), 1-based, corners included."""
 
     sheet: str | None
@@ -40,21 +41,6 @@ class Ref:
     @property
     def shape(self) -> tuple[int, int]:
         return self.row2 - self.row1 + 1, self.col2 - self.col1 + 1
-
-
-def column_number(letters: str) -> int:
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + ord(ch) - 64
-    return number
-
-
-def column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _unquote(sheet: str | None) -> str | None:
@@ -77,7 +63,7 @@ def _ref_from_match(match: re.Match) -> Ref | None:
 
 
 def split_formula(text: str, names: dict[str, Ref] | None = None) -> tuple[str, list[Ref]]:
-    """(shape, references): the formula with ¤0, ¤1, ... in place of each reference.
+    """(shape, references): the formula with ¤ in place of each reference, in order.
 
     Defined names (`names`, upper-case keys) become references too; other names stay as text.
     """
@@ -95,9 +81,84 @@ def split_formula(text: str, names: dict[str, Ref] | None = None) -> tuple[str, 
             if ref is None:
                 return match["name"]
         refs.append(ref)
-        return f"{PLACEHOLDER}{len(refs) - 1}"
+        return PLACEHOLDER
 
     return TOKEN.sub(replace, text), refs
+
+
+DIGITS = re.compile(r"[0-9]+")
+
+
+class ShapeCache:
+    """split_formula for many formulas of few shapes, at a few microseconds each.
+
+    Formulas that differ only in their row numbers share a *skeleton* (digits replaced by #).
+    The first formula of a skeleton is split in full to learn which digit runs are row numbers
+    of which reference; every later one is read from its digits alone. Column letters, sheet
+    names and literal numbers are part of the key, so only rows vary within a skeleton.
+    """
+
+    def __init__(self, names: dict[str, Ref] | None = None):
+        self.names = names or {}
+        self.roles: dict[str, tuple | None] = {}
+        self.shapes: dict[tuple, tuple[str, list[Ref]]] = {}
+
+    def _learn(self, text: str) -> tuple:
+        """Which digit runs are rows: (row-1 run index or -1, row-2 run index or -1) per reference,
+        the indexes of the other runs, and how many runs there are."""
+        run_starts = {m.start(): i for i, m in enumerate(DIGITS.finditer(text))}
+        slots = []
+        for match in TOKEN.finditer(text):
+            if match["ref"] and _ref_from_match(match) is not None:
+                pair = []
+                for group in ("r1", "r2"):
+                    if match[group]:
+                        start = match.start(group) + (1 if match[group].startswith("$") else 0)
+                        pair.append(run_starts[start])
+                    else:
+                        pair.append(-1)
+                slots.append(tuple(pair))
+            elif match["name"] and match["name"].upper() in self.names:
+                slots.append((-1, -1))
+        used = {i for pair in slots for i in pair}
+        others = tuple(i for i in range(len(run_starts)) if i not in used)
+        return tuple(slots), others, len(run_starts)
+
+    def _general(self, text: str) -> tuple[tuple, list[Ref]]:
+        shape, refs = split_formula(text, self.names)
+        return (shape, tuple(r.shape for r in refs)), refs
+
+    def split(self, text: str) -> tuple[tuple, list[Ref]]:
+        """(group key, references): the key is equal for formulas of the same shape and range sizes."""
+        skeleton = DIGITS.sub("#", text)
+        learned = self.roles.get(skeleton)
+        if learned is None:
+            learned = self.roles[skeleton] = self._learn(text)
+        slots, other_runs, run_count = learned
+        numbers = DIGITS.findall(text)
+        if len(numbers) != run_count:
+            return self._general(text)
+        others = tuple([numbers[i] for i in other_runs])
+        exemplar = self.shapes.get((skeleton, others))
+        if exemplar is None:
+            exemplar = self.shapes[(skeleton, others)] = split_formula(text, self.names)
+        shape, template = exemplar
+        refs = []
+        sizes = []
+        for ref, (run1, run2) in zip(template, slots, strict=True):
+            if run1 < 0:
+                refs.append(ref)
+                sizes.append((ref.row2 - ref.row1 + 1, ref.col2 - ref.col1 + 1))
+                continue
+            row1 = int(numbers[run1])
+            row2 = int(numbers[run2]) if run2 >= 0 else row1
+            if row2 < row1:
+                row1, row2 = row2, row1
+            if row1 < 1 or row2 > MAX_ROW:
+                return self._general(text)
+            refs.append(Ref(ref.sheet, row1, ref.col1, row2, ref.col2))
+            sizes.append((row2 - row1 + 1, ref.col2 - ref.col1 + 1))
+        return (shape, tuple(sizes)), refs
 
 
 def shift_formula(text: str, rows: int, cols: int) -> str:
@@ -125,4 +186,4 @@ def shift_formula(text: str, rows: int, cols: int) -> str:
 def parse_reference(text: str) -> Ref | None:
     """A defined name's target such as `'Layer 1'!$C$5:$D$8`; None when it is not one rectangle."""
     shape, refs = split_formula(text.strip())
-    return refs[0] if len(refs) == 1 and shape.strip() == f"{PLACEHOLDER}0" else None
+    return refs[0] if len(refs) == 1 and shape.strip() == PLACEHOLDER else None
