@@ -47,13 +47,14 @@ class Report:
     mismatches: list[Mismatch] = field(default_factory=list)
     mismatch_count: int = 0
     not_formulas: list[str] = field(default_factory=list)
+    not_formula_count: int = 0
     missing: int = 0
     diverged_at: int | None = None
     limit: int = 10
 
     @property
     def ok(self) -> bool:
-        return self.mismatch_count == 0 and not self.not_formulas and self.compared > 0
+        return self.mismatch_count == 0 and not self.not_formula_count and self.compared > 0
 
     def verdict(self) -> str:
         if self.compared == 0 and self.missing:
@@ -65,8 +66,8 @@ class Report:
                 f"{self.max_rel_error:.2e} relative")
         if self.mismatch_count:
             text += f"; {self.mismatch_count:,} differ"
-        if self.not_formulas:
-            text += f"; {len(self.not_formulas):,} cells that should hold formulas hold plain values"
+        if self.not_formula_count:
+            text += f"; {self.not_formula_count:,} cells that should hold formulas hold plain values"
         if self.diverged_at is not None:
             text += f"; training diverged at step {self.diverged_at} (reference and engine agree)"
         return text
@@ -77,7 +78,7 @@ class Report:
             lines.append(f"  ... and {self.mismatch_count - self.limit:,} more")
         if self.not_formulas:
             shown = ", ".join(self.not_formulas[: self.limit])
-            lines.append(f"  not formulas: {shown}" + (" ..." if len(self.not_formulas) > self.limit else ""))
+            lines.append(f"  not formulas: {shown}" + (" ..." if self.not_formula_count > self.limit else ""))
         return lines
 
 
@@ -106,42 +107,70 @@ def first_divergence(problem: Problem, trace) -> int | None:
     return None
 
 
+def _formula_mask(package: Package, sheet: str, shape: tuple[int, int]) -> np.ndarray:
+    """True where the file holds a formula, as a grid of the given shape."""
+    mask = np.zeros(shape, dtype=bool)
+    try:
+        cells = package.sheet(sheet)
+    except KeyError:
+        return mask
+    rows, cols = cells.formula_rows, cells.formula_cols
+    inside = (rows < shape[0]) & (cols < shape[1])
+    mask[rows[inside], cols[inside]] = True
+    return mask
+
+
 def compare(problem: Problem, values: GridValues, path: str | Path, package: Package | None = None) -> Report:
-    """Check every derived cell of the layout against the reference trace."""
+    """Check every derived cell of the layout against the reference trace, all blocks at once."""
     layout = Layout(problem.structure)
     with np.errstate(all="ignore"):
         trace = reference.run(problem)
     report = Report(str(path), values.engine)
     report.diverged_at = first_divergence(problem, trace)
-    for key in layout.derived_keys():
-        block = layout.block(*key)
-        expected = trace[key]
-        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
+    keys = layout.derived_keys()
+    blocks = [layout.block(*key) for key in keys]
+    sheets = sorted({block.sheet for block in blocks})
+    sheet_ids = {sheet: i for i, sheet in enumerate(sheets)}
+    rows, cols, owner, expected = [], [], [], []
+    for index, (key, block) in enumerate(zip(keys, blocks, strict=True)):
+        i, j = np.indices((block.nrows, block.ncols))
+        rows.append((block.row + i).ravel())
+        cols.append((block.col + j).ravel())
+        owner.append(np.full(block.nrows * block.ncols, index))
+        expected.append(np.asarray(trace[key], dtype=float).ravel())
+    rows, cols, owner = np.concatenate(rows), np.concatenate(cols), np.concatenate(owner)
+    expected = np.concatenate(expected)
+    sheet_of = np.array([sheet_ids[blocks[k].sheet] for k in range(len(blocks))])[owner]
+    got = np.zeros(len(rows))
+    codes = np.full(len(rows), EMPTY, dtype=np.int8)
+    live = np.ones(len(rows), dtype=bool)
+    for sheet, sid in sheet_ids.items():
+        here = sheet_of == sid
+        r, c = rows[here], cols[here]
+        height, width = int(r.max()) + 1, int(c.max()) + 1
+        sheet_values, sheet_codes = values.block(sheet, 0, 0, height, width)
+        got[here], codes[here] = sheet_values[r, c], sheet_codes[r, c]
         if package is not None:
-            try:
-                formulas = package.sheet(block.sheet).formulas
-            except KeyError:
-                formulas = {}
-            for i, j, row, col in block.cells():
-                if (row, col) not in formulas:
-                    report.not_formulas.append(f"{quote_sheet(block.sheet)}!{block.cell(i, j)}")
-        empty = codes == EMPTY
-        report.missing += int(empty.sum())
-        if values.engine == "saved":
-            present = ~empty
-        else:
-            present = np.ones_like(empty)
-        agree, error, relative = _agreement(expected, got, codes)
-        report.compared += int(present.sum())
-        report.max_abs_error = max(report.max_abs_error, float(error.max(initial=0.0)))
-        report.max_rel_error = max(report.max_rel_error, float(relative.max(initial=0.0)))
-        wrong = present & ~agree
-        report.mismatch_count += int(wrong.sum())
-        for i, j in zip(*np.nonzero(wrong), strict=True):
-            if len(report.mismatches) >= report.limit:
-                break
-            report.mismatches.append(Mismatch(block.sheet, block.cell(i, j), layout.describe(key, i, j),
-                                              float(expected[i, j]), describe(got[i, j], codes[i, j])))
+            live[here] = _formula_mask(package, sheet, (height, width))[r, c]
+    for k in np.flatnonzero(~live)[: report.limit]:
+        block = blocks[owner[k]]
+        cell = block.cell(int(rows[k] - block.row), int(cols[k] - block.col))
+        report.not_formulas.append(f"{quote_sheet(block.sheet)}!{cell}")
+    empty = codes == EMPTY
+    report.missing = int(empty.sum())
+    present = ~empty if values.engine == "saved" else np.ones_like(empty)
+    agree, error, relative = _agreement(expected, got, codes)
+    report.compared = int(present.sum())
+    report.max_abs_error = float(error.max(initial=0.0))
+    report.max_rel_error = float(relative.max(initial=0.0))
+    wrong = present & ~agree
+    report.mismatch_count = int(wrong.sum())
+    for k in np.flatnonzero(wrong)[: report.limit]:
+        key, block = keys[owner[k]], blocks[owner[k]]
+        i, j = int(rows[k] - block.row), int(cols[k] - block.col)
+        report.mismatches.append(Mismatch(block.sheet, block.cell(i, j), layout.describe(key, i, j),
+                                          float(expected[k]), describe(got[k], codes[k])))
+    report.not_formula_count = int((~live).sum())
     if values.engine == "saved" and report.missing and report.compared:
         report.mismatch_count += report.missing  # partly saved: some formula cells carry no value
     return report

@@ -68,7 +68,7 @@ def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridV
 
 def saved_values(package: Package, engine: str = "saved") -> GridValues:
     """The values stored in the file: constants, and formula results as last saved."""
-    cells = {name: {**sheet.constants, **sheet.cached} for name, sheet in package.sheets.items()}
+    cells = {name: {**sheet.constants, **sheet.cached_values()} for name, sheet in package.sheets.items()}
     return from_cells(cells, engine)
 
 

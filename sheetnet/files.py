@@ -24,8 +24,11 @@ def check_writable(path: Path, force: bool) -> None:
         raise SheetnetError(f"{path.parent}: folder does not exist")
 
 
-def normalize_xlsx(data: bytes) -> bytes:
-    """Fix the zip timestamps and the document's created/modified times, so output is reproducible."""
+def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
+    """Fix the zip timestamps and the document's created/modified times, so output is reproducible.
+
+    `rewrite(part name, content) -> content` may change parts on the way (the writer splices rows).
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -37,6 +40,8 @@ def normalize_xlsx(data: bytes) -> bytes:
                     lambda m: m.group(1) + FIXED_TIMESTAMP.encode() + m.group(3),
                     content,
                 )
+            if rewrite is not None:
+                content = rewrite(info.filename, content)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16

@@ -38,8 +38,8 @@ def read_block(package: Package, block: Block, what: str) -> np.ndarray:
     values = np.zeros((block.nrows, block.ncols))
     for i, j, row, col in block.cells():
         value = sheet.constants.get((row, col))
-        if (row, col) in sheet.formulas:
-            value = sheet.formulas[(row, col)]
+        if value is None:
+            value = sheet.formulas.get((row, col))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
             raise SheetnetError(
                 f"{package.path}: {quote_sheet(block.sheet)}!{block.cell(i, j)} ({what}) should hold a number, "

@@ -30,11 +30,11 @@ from .layout import (
 )
 from .notes import note_for
 from .problem import Problem, Structure
+from .rawrows import RAW_FROM_STEP, RawRows
 from .styles import (
     GROUP_FONT,
     KIND_ROLES,
     ROLES,
-    STEP_FONT,
     SUBTITLE_FONT,
     TITLE_FONT,
     named_styles,
@@ -86,15 +86,26 @@ class Writer:
             self.wb.add_named_style(style)
         self.noted: set[str] = set()
         self.formula_count = 0
+        self.raw = RawRows()
+        self.raw_now = False  # True while writing steps that bypass openpyxl
 
     # --- helpers ------------------------------------------------------------------------
     def _put(self, ws, row: int, col: int, value, role: str):
+        if self.raw_now:
+            self.raw.add(ws.title, row, col, value, role)
+            return None
         cell = ws.cell(row=row, column=col, value=value)
         cell.style = style_name(role)
+        self.raw.remember_style(role, cell)
         return cell
 
     def _text(self, ws, row: int, col: int, value, font=None, style: str | None = None):
+        if self.raw_now:
+            self.raw.add(ws.title, row, col, value, style)
+            return None
         cell = ws.cell(row=row, column=col, value=value)
+        if style:
+            self.raw.remember_style(style, cell)
         if style:
             cell.style = style_name(style)
         if font is not None:
@@ -112,9 +123,12 @@ class Writer:
     def _write_block(self, ws, key, block: Block) -> None:
         formula = emit.formula_for(self.layout, key)
         role = KIND_ROLES[key[0]]
+        self.formula_count += block.nrows * block.ncols
+        if self.raw_now:
+            self.raw.add_block(ws.title, block, formula, role)
+            return
         for i, j, row, col in block.cells():
             self._put(ws, row, col, formula(i, j), role)
-        self.formula_count += block.nrows * block.ncols
         note = note_for(self.structure, key[0], key[1])
         if note:
             self._note(ws.cell(row=block.row, column=block.col), *note)
@@ -174,8 +188,9 @@ class Writer:
         sample_col = layout.sample_label_column(layer)
         self._text(ws, 4, sample_col, "sample", style="header")
         for step in range(s.steps + 1):
+            self.raw_now = step >= RAW_FROM_STEP
             top = layout.block_top(step)
-            self._text(ws, top, 1, f"step {step}", STEP_FONT)
+            self._text(ws, top, 1, f"step {step}", style="step")
             for j in range(width):
                 self._text(ws, top + j, 2, names[j], style="label")
             for i in range(s.n_samples):
@@ -191,6 +206,7 @@ class Writer:
                         self._put(ws, row, col, float(values[i, j]), "input")
                     continue
                 self._write_block(ws, (kind_name, layer, step), block)
+        self.raw_now = False
         ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
         ws.column_dimensions["A"].width = 8
         ws.column_dimensions["B"].width = 8
@@ -215,11 +231,13 @@ class Writer:
         for kind, col in layout.training_columns().items():
             self._text(ws, header, col, titles[kind], style="header")
         for step in range(s.steps + 1):
+            self.raw_now = step >= RAW_FROM_STEP
             row = header + 1 + step
             self._text(ws, row, 1, step, style="label")
             for kind in ("loss", "bc1", "bc2"):
                 if layout.has(kind, 0, step):
                     self._write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
+        self.raw_now = False
         ws.freeze_panes = ws.cell(row=header + 1, column=1)
         ws.column_dimensions["A"].width = 14
         ws.column_dimensions["B"].width = 12
@@ -278,7 +296,8 @@ def workbook_bytes(problem: Problem) -> tuple[bytes, int]:
     wb = writer.build()
     buffer = io.BytesIO()
     wb.save(buffer)
-    return normalize_xlsx(buffer.getvalue()), writer.formula_count
+    sheet_parts = {ws.title: f"xl/worksheets/sheet{i}.xml" for i, ws in enumerate(wb.worksheets, start=1)}
+    return normalize_xlsx(buffer.getvalue(), writer.raw.splice(sheet_parts)), writer.formula_count
 
 
 def write_workbook(problem: Problem, path: str | Path, force: bool = False) -> int:

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from defusedxml import ElementTree as SafeET
 
 from .cellref import column_number
@@ -57,15 +58,42 @@ def unescape(text: str) -> str:
 
 @dataclass
 class SheetCells:
-    """One sheet's cells: constants by position, formulas by position, and saved values of formulas."""
+    """One sheet's cells: constants by position; formulas as parallel arrays (a million of them
+    are read without a Python object per cell); saved values of formulas on demand."""
 
     name: str
     constants: dict[tuple[int, int], object] = field(default_factory=dict)
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    cached: dict[tuple[int, int], object] = field(default_factory=dict)
+    formula_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    formula_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    formula_texts: list[str] = field(default_factory=list)
+    formula_cache: tuple = ((), ())  # (attributes, value text) of each formula cell, as saved
     array_formulas: list[tuple[int, int]] = field(default_factory=list)
+    strings: list[str] = field(default_factory=list)
     max_row: int = 0
     max_col: int = 0
+    saved: dict | None = None  # cached values, when the general parser already decoded them
+    _formulas: dict | None = None
+
+    @property
+    def formulas(self) -> dict[tuple[int, int], str]:
+        """Formula text by (row, column)."""
+        if self._formulas is None:
+            self._formulas = dict(zip(zip(self.formula_rows.tolist(), self.formula_cols.tolist(), strict=True),
+                                      self.formula_texts, strict=True))
+        return self._formulas
+
+    def cached_values(self) -> dict[tuple[int, int], object]:
+        """The values a spreadsheet application saved for the formula cells (None when never saved)."""
+        if self.saved is not None:
+            return self.saved
+        attrs, values = self.formula_cache
+        result = {}
+        positions = zip(self.formula_rows.tolist(), self.formula_cols.tolist(), strict=True)
+        for position, attr, value in zip(positions, attrs, values, strict=True):
+            if value:
+                kind = _TYPE.search(attr).group(1) if 't="' in attr else "n"
+                result[position] = _cell_value(kind.encode(), value.encode(), b"", self.strings)
+        return result
 
 
 @dataclass
@@ -120,63 +148,61 @@ def _shared_strings(data: bytes) -> list[str]:
     return [unescape(b"".join(_TEXT.findall(item)).decode("utf-8")) for item in _SI.findall(data)]
 
 
-# The common layout every writer we know uses (openpyxl, Excel, LibreOffice): `r` first, then an
-# optional formula, value or inline string. Checked against a count of <c> tags before use.
-_CELL_FAST = re.compile(
-    rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(?:<f([^>]*?)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|<v\s*/>)?'
-    rb"(?:<is>(.*?)</is>)?</c>)",
-    re.S,
+# The layout every writer we know uses (openpyxl, Excel, LibreOffice): `r` first, then a plain
+# formula and/or a value or an inline string. Anything else (shared or array formulas, other
+# attribute orders) fails the count check below and takes the general path.
+_FORMULA_CELL = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v>([^<]*)</v>|<v\s*/>)?</c>')
+_OTHER_CELL = re.compile(
+    r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>|<v\s*/>)?(?:<is>(.*?)</is>)?</c>)', re.S
 )
 _CELL_TAG = re.compile(rb"<c[ >/]")
-_TYPE = re.compile(rb't="([^"]*)"')
+_TYPE = re.compile(r't="([^"]*)"')
+_TEXT_STR = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
 
 
 def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
     _refuse_doctype(data, name, path)
-    fast = _CELL_FAST.findall(data)
-    if len(fast) != len(_CELL_TAG.findall(data)):
+    text = data.decode("utf-8", errors="replace")
+    formula_cells = _FORMULA_CELL.findall(text)
+    other_cells = _OTHER_CELL.findall(text)
+    if len(formula_cells) + len(other_cells) != len(_CELL_TAG.findall(data)):
         return _parse_sheet_general(name, data, strings, path)
     cells = SheetCells(name)
-    columns: dict[bytes, int] = {}
-    constants, formulas, cached = cells.constants, cells.formulas, cells.cached
+    columns: dict[str, int] = {}
     max_row = max_col = 0
-    for letters, row_text, attrs, f_attrs, f_text, v_text, inline in fast:
-        col = columns.get(letters)
-        if col is None:
-            col = columns[letters] = column_number(letters.decode())
+    if formula_cells:
+        letters, rows, attrs, texts, values = zip(*formula_cells, strict=True)
+        for item in set(letters):
+            columns[item] = column_number(item)
+        cells.formula_rows = np.array(list(map(int, rows)), dtype=np.int64)
+        cells.formula_cols = np.array([columns[item] for item in letters], dtype=np.int64)
+        cells.formula_texts = ["=" + (unescape(t) if "&" in t else t) for t in texts]
+        cells.formula_cache = (attrs, values)
+        max_row, max_col = int(cells.formula_rows.max()), int(cells.formula_cols.max())
+    for letters, row_text, attrs, value, inline in other_cells:
+        col = columns.get(letters) or columns.setdefault(letters, column_number(letters))
         row = int(row_text)
-        if row > max_row:
-            max_row = row
-        if col > max_col:
-            max_col = col
-        kind = b"n"
-        if b't="' in attrs:
+        max_row, max_col = max(max_row, row), max(max_col, col)
+        kind = "n"
+        if 't="' in attrs:
             kind = _TYPE.search(attrs).group(1)
-        if f_attrs or b"<f" in attrs:
-            return _parse_sheet_general(name, data, strings, path)  # shared or array formulas
-        if kind == b"n" and v_text:
-            value = float(v_text)
-        elif kind == b"inlineStr":
-            value = unescape(b"".join(_TEXT.findall(inline)).decode("utf-8"))
-        elif not v_text:
-            value = None
-        else:
-            value = _cell_value(kind, v_text, b"", strings)
-        if f_text:
-            formulas[(row, col)] = "=" + (unescape(f_text.decode("utf-8")) if b"&" in f_text else f_text.decode())
-            if value is not None:
-                cached[(row, col)] = value
-        elif value is not None:
-            constants[(row, col)] = value
+        if kind == "inlineStr":
+            cells.constants[(row, col)] = unescape("".join(_TEXT_STR.findall(inline)))
+        elif value:
+            cells.constants[(row, col)] = _cell_value(kind.encode(), value.encode(), b"", strings)
     if max_row > MAX_ROWS or max_col > MAX_COLS:
         raise SheetnetError(f"{path}: sheet '{name}' has a cell beyond the spreadsheet limits")
     cells.max_row, cells.max_col = max_row, max_col
+    cells.strings = strings
     return cells
 
 
 def _parse_sheet_general(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
     """Any cell layout, attribute order, shared and array formulas: slower, complete."""
     cells = SheetCells(name)
+    formula_rows: list[int] = []
+    formula_cols: list[int] = []
+    cached: dict[tuple[int, int], object] = {}
     shared: dict[bytes, tuple[int, int, str]] = {}
     max_row = max_col = 0
     for match in _CELL.finditer(data):
@@ -221,9 +247,14 @@ def _parse_sheet_general(name: str, data: bytes, strings: list[str], path: Path)
                 text = shift_formula(origin_text, row - origin_row, col - origin_col)
             else:
                 raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} uses an unknown shared formula")
-        cells.formulas[(row, col)] = "=" + text
+        formula_rows.append(row)
+        formula_cols.append(col)
+        cells.formula_texts.append("=" + text)
         if value is not None:
-            cells.cached[(row, col)] = value
+            cached[(row, col)] = value
+    cells.formula_rows = np.array(formula_rows, dtype=np.int64)
+    cells.formula_cols = np.array(formula_cols, dtype=np.int64)
+    cells.saved = cached
     cells.max_row, cells.max_col = max_row, max_col
     return cells
 

@@ -58,39 +58,51 @@ class Evaluator:
 
     # --- 1. shapes and groups -----------------------------------------------------------
     def _groups(self) -> list[Group]:
-        """Bucket formulas by skeleton (digits hidden) in one cheap pass, then split each bucket's
-        digits into per-reference row arrays with numpy and group by range sizes."""
+        """Group formulas by shape without a Python step per reference.
+
+        All formula texts are joined into one string: one regex pass hides their digits (giving
+        each formula's skeleton) and one collects the digits. A skeleton's first formula tells which
+        digit runs are row numbers; numpy turns the rest into per-reference row arrays.
+        """
         cache = ShapeCache(self.names)
-        buckets: dict[tuple, list] = {}
-        singles: list[tuple[int, int, int, str]] = []
+        texts, owner_sheet, rows, cols = [], [], [], []
         for sheet_id, name in enumerate(self.sheet_names):
-            for (row, col), text in self.package.sheets[name].formulas.items():
-                skeleton = DIGITS.sub("#", text)
-                learned = cache.roles.get(skeleton)
-                if learned is None:
-                    learned = cache.roles[skeleton] = cache._learn(text)
-                numbers = DIGITS.findall(text)
-                if len(numbers) != learned[2]:
-                    singles.append((sheet_id, row, col, text))
-                    continue
-                others = tuple([numbers[i] for i in learned[1]])
-                bucket = buckets.get((sheet_id, skeleton, others))
-                if bucket is None:
-                    bucket = buckets[(sheet_id, skeleton, others)] = [text, [], [], []]
-                bucket[1].append(row)
-                bucket[2].append(col)
-                bucket[3].append(numbers)
+            sheet = self.package.sheets[name]
+            texts.extend(sheet.formula_texts)
+            owner_sheet.append(np.full(len(sheet.formula_texts), sheet_id, dtype=np.int64))
+            rows.append(sheet.formula_rows)
+            cols.append(sheet.formula_cols)
         groups: dict[tuple, list] = {}
-        for (sheet_id, skeleton, _), (exemplar, rows, cols, numbers) in buckets.items():
-            slots = cache.roles[skeleton][0]
-            shape, template = split_formula(exemplar, self.names)
-            table = np.array(numbers, dtype=np.int64).reshape(len(rows), -1)
-            self._add_bucket(groups, sheet_id, shape, template, slots, np.array(rows), np.array(cols), table)
-        for sheet_id, row, col, text in singles:
-            shape, refs = split_formula(text, self.names)
-            table = np.array([[r.row1 for r in refs] + [r.row2 for r in refs]], dtype=np.int64)
-            slots = tuple((k, k + len(refs)) for k in range(len(refs)))
-            self._add_bucket(groups, sheet_id, shape, refs, slots, np.array([row]), np.array([col]), table)
+        if not texts:
+            return []
+        owner_sheet, rows, cols = np.concatenate(owner_sheet), np.concatenate(rows), np.concatenate(cols)
+        joined = "\x02".join(texts)
+        skeletons = DIGITS.sub("\x01", joined).split("\x02")
+        skeleton_ids: dict[str, int] = {}
+        ids = np.array([skeleton_ids.setdefault(sk, len(skeleton_ids)) for sk in skeletons], dtype=np.int64)
+        run_counts = np.array([sk.count("\x01") for sk in skeleton_ids], dtype=np.int64)[ids]
+        numbers = np.array(DIGITS.findall(joined), dtype=np.int64) if run_counts.sum() else np.zeros(0, np.int64)
+        run_start = np.concatenate([[0], np.cumsum(run_counts)[:-1]])
+        order = np.argsort(ids, kind="stable")
+        bounds = np.flatnonzero(np.diff(ids[order])) + 1
+        for cells in np.split(order, bounds):
+            exemplar = texts[cells[0]]
+            slots, other_runs, run_count = cache._learn(exemplar)
+            table = numbers[run_start[cells][:, None] + np.arange(run_count)[None, :]]
+            others = table[:, list(other_runs)]
+            if other_runs and not (others == others[0]).all():
+                _, variant = np.unique(others, axis=0, return_inverse=True)
+                variant = variant.reshape(-1)
+                parts = [np.flatnonzero(variant == v) for v in range(int(variant.max()) + 1)]
+            else:
+                parts = [np.arange(len(cells))]
+            for part in parts:
+                chosen = cells[part]
+                shape, template = split_formula(texts[chosen[0]], self.names)
+                for sheet_id in np.unique(owner_sheet[chosen]):
+                    here = owner_sheet[chosen] == sheet_id
+                    self._add_bucket(groups, int(sheet_id), shape, template, slots,
+                                     rows[chosen][here], cols[chosen][here], table[part][here])
         result = []
         for (shape, specs), parts in groups.items():
             group = Group(shape, specs)
@@ -129,8 +141,8 @@ class Evaluator:
         if bad.any():
             where = _cell_name(self.sheet_names[sheet_id], int(rows[bad][0]), int(cols[bad][0]))
             raise SheetnetError(f"{self.package.path}: {where}: a reference outside the sheet")
-        if count == 0:
-            combos, inverse = np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64)
+        if count == 0 or (height == height[0]).all():
+            combos, inverse = height[:1], np.zeros(n, dtype=np.int64)
         else:
             combos, inverse = np.unique(height, axis=0, return_inverse=True)
             inverse = inverse.reshape(-1)

@@ -86,7 +86,7 @@ def split_formula(text: str, names: dict[str, Ref] | None = None) -> tuple[str, 
     return TOKEN.sub(replace, text), refs
 
 
-DIGITS = re.compile(r"[0-9]+")
+DIGITS = re.compile(r"[0-9]{1,15}")  # runs of at most 15 digits fit an int64
 
 
 class ShapeCache:
