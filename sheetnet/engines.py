@@ -58,8 +58,12 @@ def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridV
             continue  # ranges and defined names
         value = getattr(ranges, "value", ranges)
         value = value[0][0] if hasattr(value, "__getitem__") and not isinstance(value, str) else value
-        if isinstance(value, (np.floating, np.integer)):
+        if isinstance(value, (np.floating, np.integer, np.bool_)):
             value = float(value)
+        elif isinstance(value, complex):
+            # formulas 1.3.4 returns a complex number for a negative base to a fractional power,
+            # where Excel (and LibreOffice) show #NUM!.
+            value = float(value.real) if value.imag == 0 else "#NUM!"
         elif not isinstance(value, (int, float, bool)) and value is not None:
             value = str(value)
         cells[names[match["sheet"].upper()]][(int(match["row"]), column_number(match["col"]))] = value

@@ -31,6 +31,16 @@ class GridValues:
         self.engine = engine
         self.values: dict[str, np.ndarray] = {}
         self.codes: dict[str, np.ndarray] = {}
+        self.logical: dict[str, np.ndarray] = {}  # sheets with TRUE/FALSE cells: where they are
+
+    def mark_logical(self, group, cells, flags, sheet_names) -> None:
+        """Remember which computed cells hold TRUE/FALSE (Excel orders them above every number)."""
+        sheets = group.sheets[cells]
+        for sheet in np.unique(sheets):
+            name = sheet_names[int(sheet)].upper()
+            grid = self.logical.setdefault(name, np.zeros(self.values[name].shape, dtype=bool))
+            mask = sheets == sheet
+            grid[group.rows[cells][mask], group.cols[cells][mask]] = flags[mask]
 
     def add_sheet(self, name: str, rows: int, cols: int) -> None:
         self.values[name.upper()] = np.zeros((rows + 1, cols + 1))
@@ -63,6 +73,7 @@ class GridValues:
             return
         if isinstance(value, bool):
             values[row, col], codes[row, col] = float(value), OK
+            self.logical.setdefault(sheet.upper(), np.zeros(values.shape, dtype=bool))[row, col] = True
         elif isinstance(value, (int, float, np.integer, np.floating)):
             values[row, col], codes[row, col] = float(value), OK
         else:

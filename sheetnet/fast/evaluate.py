@@ -165,6 +165,8 @@ class Evaluator:
         kind = node[0]
         if kind == "call":
             name, args = node[1], node[2]
+            if name in ("TRUE", "FALSE") and not args:
+                return
             if name not in fx.FUNCTIONS:
                 raise SheetnetError(
                     f"{self.package.path}: {where}: function {name} is not supported by the fast engine "
@@ -271,11 +273,13 @@ class Evaluator:
         name = self.sheet_names[sheet].upper()
         values, codes = grid.values[name], grid.codes[name]
         rows, cols = group.ref_rows[cells, k], group.ref_cols[cells, k]
+        logical = grid.logical.get(name)
         if height == 1 and width == 1:
-            return fx.Range(values[rows, cols][:, None, None], codes[rows, cols][:, None, None])
+            flags = None if logical is None else logical[rows, cols][:, None, None]
+            return fx.Range(values[rows, cols][:, None, None], codes[rows, cols][:, None, None], flags)
         r = rows[:, None, None] + np.arange(height)[None, :, None]
         c = cols[:, None, None] + np.arange(width)[None, None, :]
-        return fx.Range(values[r, c], codes[r, c])
+        return fx.Range(values[r, c], codes[r, c], None if logical is None else logical[r, c])
 
     def _eval(self, node, grid, group, cells, in_range_function: bool = False):
         kind = node[0]
@@ -286,7 +290,7 @@ class Evaluator:
         if kind == "num":
             return fx.Scalar(np.full(n, node[1]), np.zeros(n, np.int8))
         if kind == "bool":
-            return fx.Scalar(np.full(n, float(node[1])), np.zeros(n, np.int8))
+            return fx.Scalar(np.full(n, float(node[1])), np.zeros(n, np.int8), np.ones(n, dtype=bool))
         if kind == "err":
             return fx.Scalar(np.zeros(n), np.full(n, ERROR_CODES[node[1]], np.int8))
         if kind == "neg":
@@ -297,6 +301,8 @@ class Evaluator:
             left = self._eval(node[2], grid, group, cells)
             right = self._eval(node[3], grid, group, cells)
             return fx.binary(node[1], left, right)
+        if kind == "call" and node[1] in ("TRUE", "FALSE") and not node[2]:
+            return self._eval(("bool", node[1] == "TRUE"), grid, group, cells)
         if kind == "call":
             name, args = node[1], node[2]
             ranged = name in fx.RANGE_FUNCTIONS
@@ -326,6 +332,8 @@ class Evaluator:
             for group, cells in tasks[depth]:
                 result = fx.as_scalar(self._eval(group.tree, grid, group, cells))
                 codes = result.codes
+                if result.logical is not None and result.logical.any():
+                    grid.mark_logical(group, cells, result.logical, self.sheet_names)
                 if group.single_sheet is not None:
                     name = group.single_sheet
                     rows, cols = group.rows[cells], group.cols[cells]

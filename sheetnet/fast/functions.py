@@ -15,17 +15,19 @@ DIV0, VALUE, NUM, NA = ERROR_CODES["#DIV/0!"], ERROR_CODES["#VALUE!"], ERROR_COD
 
 
 class Scalar:
-    __slots__ = ("values", "codes")
+    """Per-cell values and codes; `logical` marks TRUE/FALSE results (None: all numbers)."""
 
-    def __init__(self, values: np.ndarray, codes: np.ndarray):
-        self.values, self.codes = values, codes
+    __slots__ = ("values", "codes", "logical")
+
+    def __init__(self, values: np.ndarray, codes: np.ndarray, logical: np.ndarray | None = None):
+        self.values, self.codes, self.logical = values, codes, logical
 
 
 class Range:
-    __slots__ = ("values", "codes")
+    __slots__ = ("values", "codes", "logical")
 
-    def __init__(self, values: np.ndarray, codes: np.ndarray):
-        self.values, self.codes = values, codes
+    def __init__(self, values: np.ndarray, codes: np.ndarray, logical: np.ndarray | None = None):
+        self.values, self.codes, self.logical = values, codes, logical
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -38,12 +40,13 @@ def as_scalar(value) -> Scalar:
         if value.shape != (1, 1):
             n = value.values.shape[0]
             return Scalar(np.zeros(n), np.full(n, VALUE, dtype=np.int8))
-        value = Scalar(value.values[:, 0, 0], value.codes[:, 0, 0])
+        logical = None if value.logical is None else value.logical[:, 0, 0]
+        value = Scalar(value.values[:, 0, 0], value.codes[:, 0, 0], logical)
     codes = value.codes
     if codes.any() and ((codes == EMPTY) | (codes == TEXT)).any():
         values = np.where(codes == EMPTY, 0.0, value.values)
         codes = np.where(codes == EMPTY, OK, np.where(codes == TEXT, VALUE, codes)).astype(np.int8)
-        return Scalar(values, codes)
+        return Scalar(values, codes, value.logical)
     return value
 
 
@@ -109,7 +112,15 @@ def binary(op: str, left, right) -> Scalar:
         comparisons = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater,
                        "<=": np.less_equal, ">=": np.greater_equal}
         if op in comparisons:
-            return Scalar(comparisons[op](x, y).astype(float), codes)
+            result = comparisons[op](x, y)
+            if a.logical is not None or b.logical is not None:
+                # Excel orders types: every number is less than every logical (TRUE/FALSE).
+                left = a.logical if a.logical is not None else np.zeros(len(x), bool)
+                right = b.logical if b.logical is not None else np.zeros(len(y), bool)
+                mixed = left != right
+                by_type = comparisons[op](left.astype(float), right.astype(float))
+                result = np.where(mixed, by_type, result)
+            return Scalar(result.astype(float), codes, np.ones(len(x), dtype=bool))
     raise ValueError(op)
 
 
@@ -210,13 +221,25 @@ def fn_if(condition, when_true=None, when_false=None) -> Scalar:
     truth = c.values != 0
     values = np.where(truth, t.values, f.values)
     codes = np.where(c.codes != OK, c.codes, np.where(truth, t.codes, f.codes)).astype(np.int8)
-    return Scalar(values, codes)
+    if when_false is None:
+        f.logical = np.ones(n, dtype=bool)  # IF(c, x) gives FALSE when c is false
+    return Scalar(values, codes, _pick_logical(truth, t, f))
+
+
+def _pick_logical(choose_first: np.ndarray, first: Scalar, second: Scalar) -> np.ndarray | None:
+    if first.logical is None and second.logical is None:
+        return None
+    n = len(choose_first)
+    a = first.logical if first.logical is not None else np.zeros(n, bool)
+    b = second.logical if second.logical is not None else np.zeros(n, bool)
+    return np.where(choose_first, a, b)
 
 
 def fn_iferror(value, fallback) -> Scalar:
     v, f = as_scalar(value), as_scalar(fallback)
     failed = v.codes >= FIRST_ERROR
-    return Scalar(np.where(failed, f.values, v.values), np.where(failed, f.codes, v.codes).astype(np.int8))
+    return Scalar(np.where(failed, f.values, v.values), np.where(failed, f.codes, v.codes).astype(np.int8),
+                  _pick_logical(~failed, v, f))
 
 
 def _logical(args, combine) -> Scalar:
@@ -226,7 +249,7 @@ def _logical(args, combine) -> Scalar:
     mask = np.concatenate([p[1] for p in parts], axis=1)
     result = combine(values, mask)
     codes = np.where((codes == OK) & ~mask.any(axis=1), VALUE, codes).astype(np.int8)
-    return Scalar(result.astype(float), codes)
+    return Scalar(result.astype(float), codes, np.ones(len(result), dtype=bool))
 
 
 def fn_and(*args) -> Scalar:
@@ -239,7 +262,7 @@ def fn_or(*args) -> Scalar:
 
 def fn_not(value) -> Scalar:
     a = as_scalar(value)
-    return Scalar((a.values == 0).astype(float), a.codes)
+    return Scalar((a.values == 0).astype(float), a.codes, np.ones(len(a.values), dtype=bool))
 
 
 def _unary(func, domain=None):
