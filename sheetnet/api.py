@@ -11,12 +11,25 @@ from .errors import SheetnetError
 from .xlsx import read_package
 
 
-def build(cfg: Config, out: str | Path, force: bool = False) -> int:
-    """Write the workbook for a config; returns its number of formula cells."""
-    from . import plan, workbook
+def prepare(cfg: Config):
+    """The problem a config describes and the size of its workbook (refused if no spreadsheet holds it)."""
+    from . import plan, size
+    from .layout import Layout
 
     problem = plan.build_problem(cfg)
-    return workbook.write_workbook(problem, out, force=force)
+    measured = size.measure(Layout(problem.structure))
+    warnings = size.check(measured)
+    return problem, measured, warnings
+
+
+def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> int:
+    """Write the workbook for a config; returns its number of formula cells."""
+    from . import workbook
+    from .files import check_writable
+
+    check_writable(Path(out), force)
+    problem, _, _ = prepare(cfg)
+    return workbook.write_workbook(problem, out, force=force, progress=progress)
 
 
 def check(path: str | Path, engine: str = "fast", progress=None) -> checker.Report:

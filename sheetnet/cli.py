@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import api, config, examples
+from . import api, config, examples, progress
 from .errors import SheetnetError
 
 
@@ -113,8 +113,18 @@ def new(dataset, out, config_path, data, force, **options) -> None:
     cfg = config.load(config_path, overrides)
     if Path(out).suffix.lower() != ".xlsx":
         raise SheetnetError(f"{out}: the output must be an .xlsx file")
+    from .files import check_writable
+
+    check_writable(Path(out), force)
+    problem, size, warnings = api.prepare(cfg)
+    click.echo(f"{out}: {size.summary()}")
+    for warning in warnings:
+        click.echo(f"sheetnet: warning: {warning}", err=True)
     started = time.perf_counter()
-    count = api.build(cfg, out, force=force)
+    from . import workbook
+
+    with progress.bar("writing", size.formula_cells) as update:
+        count = workbook.write_workbook(problem, out, force=force, progress=update)
     click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s")
 
 
@@ -126,7 +136,11 @@ def new(dataset, out, config_path, data, force, **options) -> None:
 def check(path, engine) -> None:
     """Evaluate every formula in PATH and compare it with the numpy reference."""
     started = time.perf_counter()
-    report = api.check(path, engine)
+    if engine == "libreoffice":
+        with progress.spinner("recalculating in LibreOffice"):
+            report = api.check(path, engine)
+    else:
+        report = api.check(path, engine, progress=progress.phase_callback("checking"))
     click.echo(report.verdict() + f" [{time.perf_counter() - started:.1f} s]")
     for line in report.details():
         click.echo(line)

@@ -276,17 +276,6 @@ def _check_keys(raw: dict) -> None:
                 raise SheetnetError(f"unknown key {key!r} in [{section}]{_suggest(key, known)}")
 
 
-def _check_supported(cfg: Config) -> None:
-    """Refuse, by name, the options this version does not build yet."""
-    t = cfg.training
-    if t.batch_size not in (0,):
-        raise SheetnetError("[training] batch_size: mini-batches are not supported yet (use 0)")
-    if t.dropout != 0:
-        raise SheetnetError("[training] dropout is not supported yet (use 0)")
-    if cfg.data.builtin not in (None, "xor", "exam"):
-        raise SheetnetError(f"[data] builtin = {cfg.data.builtin!r} is not supported yet (use xor or exam)")
-
-
 def _check_consistent(cfg: Config) -> None:
     net = cfg.network
     n_hidden = len(net.sizes) - 2
@@ -336,7 +325,6 @@ def from_dict(raw: dict, *, base_dir: str = ".") -> Config:
         parts["init"] = InitConfig(**{**parts["init"].__dict__, "scheme": "explicit"})
     cfg = Config(**parts, sizes_given=sizes_given, base_dir=base_dir)
     _check_consistent(cfg)
-    _check_supported(cfg)
     return cfg
 
 

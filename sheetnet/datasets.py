@@ -52,6 +52,69 @@ def exam(n: int, noise: float, seed: int) -> Dataset:
     return Dataset(x, passed[:, None], ("hours", "knowledge"), ("passed",), "exam")
 
 
+def _labels_to_targets(labels: np.ndarray, classes: int, one_hot: bool) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class labels 0..k-1 as targets: one-hot columns (softmax) or one 0/1 column (two classes)."""
+    if one_hot:
+        return np.eye(classes)[labels], tuple(f"class {c}" for c in range(classes))
+    return labels[:, None].astype(float), ("y",)
+
+
+def _finish(name: str, points: np.ndarray, labels: np.ndarray, classes: int, one_hot: bool) -> Dataset:
+    targets, target_names = _labels_to_targets(labels, classes, one_hot)
+    return Dataset(np.round(points, DECIMALS), targets, ("x1", "x2"), target_names, name)
+
+
+def circles(n: int, noise: float, seed: int, one_hot: bool = False) -> Dataset:
+    """Two rings: inner (class 1, radius 0.5) inside outer (class 0, radius 1)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(labels == 1, 0.5, 1.0)
+    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]) + rng.normal(0, noise, (n, 2))
+    return _finish("circles", points, labels, 2, one_hot)
+
+
+def moons(n: int, noise: float, seed: int, one_hot: bool = False) -> Dataset:
+    """Two interleaving half circles (the classic 'moons')."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    t = rng.uniform(0, np.pi, n)
+    upper = np.column_stack([np.cos(t), np.sin(t)])
+    lower = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
+    points = np.where(labels[:, None] == 0, upper, lower) + rng.normal(0, noise, (n, 2))
+    return _finish("moons", points, labels, 2, one_hot)
+
+
+def spiral(n: int, noise: float, seed: int, classes: int = 2, one_hot: bool = False) -> Dataset:
+    """`classes` arms of a spiral winding out from the centre, one class per arm."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    r = rng.uniform(0.05, 1.0, n)
+    angle = labels * (2 * np.pi / classes) + r * 4.0 + rng.normal(0, noise, n)
+    points = np.column_stack([r * np.cos(angle), r * np.sin(angle)])
+    return _finish("spiral", points, labels, classes, one_hot)
+
+
+def gauss(n: int, noise: float, seed: int, classes: int = 2, one_hot: bool = False) -> Dataset:
+    """`classes` Gaussian blobs with centres on a circle of radius 1; `noise` scales their spread."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    angle = labels * (2 * np.pi / classes)
+    centres = np.column_stack([np.cos(angle), np.sin(angle)])
+    points = centres + rng.normal(0, 0.3 + noise, (n, 2))
+    return _finish("gauss", points, labels, classes, one_hot)
+
+
+BUILTIN_DESCRIPTIONS = {
+    "xor": "the four corners of the unit square; target 1 where exactly one input is 1 (n and noise ignored)",
+    "exam": "hours studied and prior knowledge -> passed (1) or failed (0), as in the seed notes",
+    "circles": "a small ring inside a large ring; 2 classes",
+    "moons": "two interleaving half circles; 2 classes",
+    "spiral": "arms of a spiral, one class per arm (as many arms as softmax outputs, else 2)",
+    "gauss": "Gaussian blobs on a circle, one class per blob (as many as softmax outputs, else 2)",
+}
+
+
 def _parse_number(text: str, where: str) -> float:
     cleaned = text.strip()
     try:

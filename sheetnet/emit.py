@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .cellref import column_letters
 from .layout import Block, Layout, quote_sheet
 
 Formula = Callable[[int, int], str]
@@ -26,6 +27,14 @@ class Refs:
 
     def cell(self, block: Block, i: int = 0, j: int = 0) -> str:
         return self._prefix(block) + block.cell(i, j)
+
+    def fixed(self, block: Block, i: int = 0, j: int = 0, i1: int | None = None, j1: int | None = None) -> str:
+        """An absolute reference ($B$5 or $B$5:$C$5): data that does not move from step to step."""
+        first = f"${column_letters(block.col + j)}${block.row + i}"
+        if i1 is None and j1 is None:
+            return self._prefix(block) + first
+        last = f"${column_letters(block.col + j1)}${block.row + i1}"
+        return self._prefix(block) + f"{first}:{last}"
 
     def row(self, block: Block, i: int) -> str:
         return self._prefix(block) + block.row_area(i)
@@ -57,15 +66,39 @@ ACTIVATION_BACKWARD: dict[str, Callable[[str, str, str], str]] = {
 }
 
 
-def _loss_divisor(layout: Layout) -> int:
+def _loss_divisor(layout: Layout, step: int) -> int:
     s = layout.structure
-    return s.n_samples if s.loss == "cross_entropy" else s.n_samples * s.sizes[-1]
+    batch = s.batch_size_at(step)
+    return batch if s.loss == "cross_entropy" else batch * s.sizes[-1]
 
 
-def _prev_activation(refs: Refs, layer: int, step: int) -> Block:
-    if layer == 1:
-        return refs.layout.inputs_block()
-    return refs.block("a", layer - 1, step)
+class _Rows:
+    """Row i (a sample of the step's batch) and column j of a layer's input activations."""
+
+    def __init__(self, refs: Refs, layer: int, step: int):
+        self.refs = refs
+        self.block = refs.layout.input_activation(layer, step)
+        self.data = refs.layout.inputs_block()
+        self.samples = refs.layout.structure.samples_at(step)
+
+    def row(self, i: int) -> str:
+        if self.block is not None:
+            return self.refs.row(self.block, i)
+        sample = self.samples[i]
+        return self.refs.fixed(self.data, sample, 0, sample, self.data.ncols - 1)
+
+    def col(self, j: int) -> str:
+        if self.block is not None:
+            return self.refs.col(self.block, j)
+        return self.refs.fixed(self.data, 0, j, len(self.samples) - 1, j)
+
+
+def _target(refs: Refs, step: int):
+    """Cell reference of target j of the step's i-th sample, and the row of its targets."""
+    y = refs.layout.targets_block()
+    samples = refs.layout.structure.samples_at(step)
+    return (lambda i, j: refs.fixed(y, samples[i], j),
+            lambda i: refs.fixed(y, samples[i], 0, samples[i], y.ncols - 1))
 
 
 def _bias_block(refs: Refs, layer: int, step: int) -> Block:
@@ -76,12 +109,18 @@ def forward_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formula:
     """z, softmax helpers and a for one layer at one step."""
     s = refs.layout.structure
     z = refs.block("z", layer, step)
+    if kind == "x":
+        data, samples = refs.layout.inputs_block(), s.samples_at(step)
+        return lambda i, j: f"={refs.fixed(data, samples[i], j)}"
     if kind == "z":
-        prev, weights = _prev_activation(refs, layer, step), refs.block("W", layer, step)
+        prev, weights = _Rows(refs, layer, step), refs.block("W", layer, step)
         bias = _bias_block(refs, layer, step)
         return lambda i, j: (
-            f"=SUMPRODUCT({refs.row(prev, i)},{refs.row(weights, j)})+{refs.cell(bias, j)}"
+            f"=SUMPRODUCT({prev.row(i)},{refs.row(weights, j)})+{refs.cell(bias, j)}"
         )
+    if kind == "ad":
+        a, mask = refs.block("a", layer, step), refs.block("mask", layer, step)
+        return lambda i, j: f"={refs.cell(a, i, j)}*{refs.cell(mask, i, j)}/(1-dropout_rate)"
     if kind == "max":
         return lambda i, j: f"=MAX({refs.row(z, i)})"
     if kind == "exp":
@@ -101,31 +140,44 @@ def forward_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formula:
 # --- losses: per-sample terms, and the output layer's first gradient ------------------------
 def loss_formulas(refs: Refs, layer: int, step: int) -> Formula:
     s = refs.layout.structure
-    z, a, y = refs.block("z", layer, step), refs.block("a", layer, step), refs.layout.targets_block()
+    z, a = refs.block("z", layer, step), refs.block("a", layer, step)
+    y, y_row = _target(refs, step)
     if s.loss == "mse":
-        return lambda i, j: f"=({refs.cell(a, i, j)}-{refs.cell(y, i, j)})^2"
+        return lambda i, j: f"=({refs.cell(a, i, j)}-{y(i, j)})^2"
     if s.loss == "bce":
         def bce(i: int, j: int) -> str:
-            zc, yc = refs.cell(z, i, j), refs.cell(y, i, j)
-            return f"=MAX({zc},0)-{zc}*{yc}+LN(1+EXP(-ABS({zc})))"
+            zc = refs.cell(z, i, j)
+            return f"=MAX({zc},0)-{zc}*{y(i, j)}+LN(1+EXP(-ABS({zc})))"
         return bce
     zmax, total = refs.block("max", layer, step), refs.block("sum", layer, step)
     return lambda i, j: (
-        f"=({refs.cell(zmax, i)}+LN({refs.cell(total, i)}))*SUM({refs.row(y, i)})"
-        f"-SUMPRODUCT({refs.row(y, i)},{refs.row(z, i)})"
+        f"=({refs.cell(zmax, i)}+LN({refs.cell(total, i)}))*SUM({y_row(i)})"
+        f"-SUMPRODUCT({y_row(i)},{refs.row(z, i)})"
     )
+
+
+def correct_formulas(refs: Refs, layer: int, step: int) -> Formula:
+    """1 when the sample is classified right: output > 0.5 matches target > 0.5, or the target's
+    class has the largest output (softmax)."""
+    s = refs.layout.structure
+    a = refs.block("a", layer, step)
+    y, y_row = _target(refs, step)
+    if s.sizes[-1] == 1:
+        return lambda i, j: f"=IF(({refs.cell(a, i)}>0.5)=({y(i, 0)}>0.5),1,0)"
+    return lambda i, j: f"=IF(SUMPRODUCT({refs.row(a, i)},{y_row(i)})=MAX({refs.row(a, i)}),1,0)"
 
 
 def output_grad_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formula:
     """dL/da (mse with a non-linear output) and dL/dz of the output layer."""
     s = refs.layout.structure
-    a, y = refs.block("a", layer, step), refs.layout.targets_block()
-    n = _loss_divisor(refs.layout)
+    a = refs.block("a", layer, step)
+    y, _ = _target(refs, step)
+    n = _loss_divisor(refs.layout, step)
     act = s.activation(layer)
     if kind == "dA" or (kind == "dz" and s.loss == "mse" and act == "linear"):
-        return lambda i, j: f"=2*({refs.cell(a, i, j)}-{refs.cell(y, i, j)})/{n}"
+        return lambda i, j: f"=2*({refs.cell(a, i, j)}-{y(i, j)})/{n}"
     if s.loss in ("bce", "cross_entropy"):
-        return lambda i, j: f"=({refs.cell(a, i, j)}-{refs.cell(y, i, j)})/{n}"
+        return lambda i, j: f"=({refs.cell(a, i, j)}-{y(i, j)})/{n}"
     da = refs.block("dA", layer, step)
     if act == "softmax":
         return lambda i, j: (
@@ -146,6 +198,10 @@ def hidden_grad_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formul
         )
     z, a, da = refs.block("z", layer, step), refs.block("a", layer, step), refs.block("dA", layer, step)
     act = ACTIVATION_BACKWARD[s.activation(layer)]
+    if s.dropout:
+        mask = refs.block("mask", layer, step)
+        return lambda i, j: act(refs.cell(z, i, j), refs.cell(a, i, j),
+                                f"{refs.cell(da, i, j)}*{refs.cell(mask, i, j)}/(1-dropout_rate)")
     return lambda i, j: act(refs.cell(z, i, j), refs.cell(a, i, j), refs.cell(da, i, j))
 
 
@@ -155,9 +211,9 @@ def param_grad_formulas(refs: Refs, kind: str, layer: int, step: int) -> Formula
     dz = refs.block("dz", layer, step)
     if kind == "db":
         return lambda j, _: f"=SUM({refs.col(dz, j)})"
-    prev, weights = _prev_activation(refs, layer, step), refs.block("W", layer, step)
+    prev, weights = _Rows(refs, layer, step), refs.block("W", layer, step)
     penalty = (lambda j, i: f"+2*l2_penalty*{refs.cell(weights, j, i)}") if s.use_l2 else (lambda j, i: "")
-    return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{refs.col(prev, i)}){penalty(j, i)}"
+    return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{prev.col(i)}){penalty(j, i)}"
 
 
 # --- optimizers: state cells and the update ------------------------------------------------
@@ -201,8 +257,13 @@ def training_formulas(refs: Refs, kind: str, step: int) -> Formula:
         beta = "beta1" if kind == "bc1" else "beta2"
         step_cell = f"A{refs.block(kind, 0, step).row}"
         return lambda i, j: f"=1-{beta}^{step_cell}"
+    if kind == "accuracy":
+        correct = refs.block("correct", s.n_layers, step)
+        return lambda i, j: f"=SUM({refs.whole(correct)})/{s.batch_size_at(step)}"
+    if kind == "gnorm":
+        return lambda i, j: f"=SQRT(SUMSQ({refs.whole(refs.block('dW', j + 1, step))}))"
     terms = refs.block("loss_terms", s.n_layers, step)
-    text = f"=SUM({refs.whole(terms)})/{_loss_divisor(refs.layout)}"
+    text = f"=SUM({refs.whole(terms)})/{_loss_divisor(refs.layout, step)}"
     if s.use_l2:
         squares = "+".join(f"SUMSQ({refs.whole(refs.block('W', layer, step))})" for layer in range(1, s.n_layers + 1))
         text += f"+l2_penalty*({squares})"
@@ -216,10 +277,12 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
         return training_formulas(Refs(layout, "Training"), kind, step)
     refs = Refs(layout, layout.block(kind, layer, step).sheet)
     last = layout.structure.n_layers
-    if kind in ("z", "max", "exp", "sum", "a"):
+    if kind in ("x", "z", "max", "exp", "sum", "a", "ad"):
         return forward_formulas(refs, kind, layer, step)
     if kind == "loss_terms":
         return loss_formulas(refs, layer, step)
+    if kind == "correct":
+        return correct_formulas(refs, layer, step)
     if kind in ("dA", "dz"):
         if layer == last:
             return output_grad_formulas(refs, kind, layer, step)

@@ -36,6 +36,9 @@ QUANTITY_NAMES = {
     "m_b": "first moment of b",
     "v_W": "second moment of W",
     "v_b": "second moment of b",
+    "x": "inputs of this step's batch",
+    "mask": "dropout mask",
+    "ad": "activation after dropout",
     "z": "pre-activation z",
     "max": "row max of z",
     "exp": "exp(z - max)",
@@ -47,6 +50,9 @@ QUANTITY_NAMES = {
     "dW": "gradient dL/dW",
     "db": "gradient dL/db",
     "loss": "loss",
+    "correct": "classified correctly (1/0)",
+    "accuracy": "accuracy",
+    "gnorm": "gradient norm ||dL/dW||",
     "bc1": "Adam bias correction 1-beta1^t",
     "bc2": "Adam bias correction 1-beta2^t",
 }
@@ -117,7 +123,7 @@ class Layout:
     def __init__(self, structure: Structure):
         self.structure = structure
         s = structure
-        self.block_height = max(s.n_samples, max(s.sizes[1:])) + 1
+        self.block_height = max(s.max_batch, max(s.sizes[1:])) + 1
         self.hyper_names = s.hyper_names()
 
     # --- which quantities exist -------------------------------------------------------------
@@ -146,7 +152,7 @@ class Layout:
             if kind.endswith("_b") and not s.train_biases:
                 return range(0)
             return range(1, steps + 1)
-        if kind in ("z", "a", "max", "exp", "sum", "loss_terms"):
+        if kind in ("z", "a", "max", "exp", "sum", "loss_terms", "x", "mask", "ad", "correct"):
             return range(steps + 1)
         if kind == "db" and not s.train_biases:
             return range(0)
@@ -174,14 +180,21 @@ class Layout:
             add(f"{state}_W", fan_in, PARAM, 0)
             add(f"{state}_b", 1, PARAM)
         col += 1  # sample label column
+        if layer == 1 and s.batches is not None:
+            add("x", fan_in, SAMPLE)
         add("z", width, SAMPLE)
         if s.activation(layer) == "softmax":
             add("max", 1, SAMPLE)
             add("exp", width, SAMPLE)
             add("sum", 1, SAMPLE)
         add("a", width, SAMPLE)
+        if s.dropout and layer < s.n_layers:
+            add("mask", width, SAMPLE)
+            add("ad", width, SAMPLE)
         if layer == s.n_layers:
             add("loss_terms", self.loss_term_width(), SAMPLE)
+            if s.classification:
+                add("correct", 1, SAMPLE)
         if self.has_grad_a(layer):
             add("dA", width, SAMPLE)
         add("dz", width, SAMPLE)
@@ -190,7 +203,8 @@ class Layout:
         return groups
 
     def sample_label_column(self, layer: int) -> int:
-        return self.groups[layer]["z"].col - 1
+        first = "x" if "x" in self.groups[layer] else "z"
+        return self.groups[layer][first].col - 1
 
     def block_top(self, step: int) -> int:
         return FIRST_BLOCK_ROW + step * self.block_height
@@ -203,7 +217,7 @@ class Layout:
         group = self.groups[layer][kind]
         if step not in self.steps_of(kind, layer):
             raise KeyError((kind, layer, step))
-        nrows = s.width(layer) if group.rows == PARAM else s.n_samples
+        nrows = s.width(layer) if group.rows == PARAM else s.batch_size_at(step)
         return Block(layer_sheet(layer), self.block_top(step), group.col, nrows, group.ncols)
 
     def has(self, kind: str, layer: int, step: int) -> bool:
@@ -220,14 +234,27 @@ class Layout:
         for step in range(s.steps + 1):
             for layer in range(1, s.n_layers + 1):
                 for kind in self.groups[layer]:
-                    if step in self.steps_of(kind, layer) and not (kind in ("W", "b") and step == 0):
+                    if kind == "mask" or (kind in ("W", "b") and step == 0):
+                        continue  # inputs, not formulas
+                    if step in self.steps_of(kind, layer):
                         keys.append((kind, layer, step))
-            keys.append(("loss", 0, step))
-            if s.optimizer == "adam" and step >= 1:
-                keys += [("bc1", 0, step), ("bc2", 0, step)]
+            for kind in self.training_columns():
+                if kind != "step" and step in self.training_steps(kind):
+                    keys.append((kind, 0, step))
         return keys
 
     # --- Data and Training sheets ------------------------------------------------------------
+    def data_row(self, sample: int) -> int:
+        """The Data sheet row of a sample (0-based)."""
+        return DATA_FIRST_ROW + sample
+
+    def input_activation(self, layer: int, step: int) -> Block | None:
+        """The block a layer reads its inputs from at a step (None: the Data sheet's rows)."""
+        s = self.structure
+        if layer == 1:
+            return self.block("x", 1, step) if s.batches is not None else None
+        return self.block("ad" if s.dropout else "a", layer - 1, step)
+
     def inputs_block(self) -> Block:
         s = self.structure
         return Block(DATA_SHEET, DATA_FIRST_ROW, 2, s.n_samples, s.sizes[0])
@@ -243,20 +270,36 @@ class Layout:
     def loss_header_row(self) -> int:
         return HYPER_FIRST_ROW + len(self.hyper_names) + 1
 
-    def training_columns(self) -> dict[str, int]:
-        cols = {"step": 1, "loss": 2}
-        if self.structure.optimizer == "adam":
-            cols.update(bc1=3, bc2=4)
+    def training_columns(self) -> dict[str, tuple[int, int]]:
+        """Training sheet columns: kind -> (first column, width)."""
+        s = self.structure
+        kinds = [("step", 1), ("loss", 1)]
+        if s.classification:
+            kinds.append(("accuracy", 1))
+        if s.optimizer == "adam":
+            kinds += [("bc1", 1), ("bc2", 1)]
+        if s.steps:
+            kinds.append(("gnorm", s.n_layers))
+        cols, col = {}, 1
+        for kind, width in kinds:
+            cols[kind] = (col, width)
+            col += width
         return cols
 
-    def _training_block(self, kind: str, step: int) -> Block:
+    def training_steps(self, kind: str) -> range:
         s = self.structure
+        if kind in ("bc1", "bc2"):
+            return range(1, s.steps + 1)
+        if kind == "gnorm":
+            return range(s.steps)
+        return range(s.steps + 1)
+
+    def _training_block(self, kind: str, step: int) -> Block:
         cols = self.training_columns()
-        valid = kind == "loss" and 0 <= step <= s.steps
-        valid |= kind in ("bc1", "bc2") and kind in cols and 1 <= step <= s.steps
-        if not valid:
+        if kind not in cols or kind == "step" or step not in self.training_steps(kind):
             raise KeyError((kind, 0, step))
-        return Block(TRAINING_SHEET, self.loss_header_row + 1 + step, cols[kind], 1, 1)
+        col, width = cols[kind]
+        return Block(TRAINING_SHEET, self.loss_header_row + 1 + step, col, 1, width)
 
     def loss_history_block(self) -> Block:
         first = self.block("loss", 0, 0)
@@ -281,12 +324,29 @@ class Layout:
             names[f"b{layer}_final"] = self.block("b", layer, b_steps[-1])
         return names
 
+    def formula_count(self) -> int:
+        """How many formula cells the workbook will hold."""
+        total = 0
+        for key in self.derived_keys():
+            block = self.block(*key)
+            total += block.nrows * block.ncols
+        return total
+
+    def last_row(self) -> int:
+        """The last row used by any sheet (the layer sheets' final block, or the Training table)."""
+        s = self.structure
+        layer_rows = self.block_top(s.steps) + self.block_height - 1
+        return max(layer_rows, self.loss_header_row + 1 + s.steps, DATA_FIRST_ROW + s.n_samples)
+
+    def last_column(self) -> int:
+        return max(g.col + g.ncols - 1 for groups in self.groups.values() for g in groups.values())
+
     def describe(self, key: tuple[str, int, int], i: int, j: int) -> str:
         """A human description of one element, for reports: 'dL/dz, layer 1, step 3, sample 2, neuron 1'."""
         kind, layer, step = key
         what = QUANTITY_NAMES.get(kind, kind)
         if layer == 0:
-            return f"{what}, step {step}"
+            return f"{what}, step {step}" + (f", layer {j + 1}" if kind == "gnorm" else "")
         group = self.groups[layer][kind]
         if group.rows == PARAM:
             where = f"neuron {i + 1}" + (f", input {j + 1}" if kind.endswith("W") else "")

@@ -54,7 +54,17 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
     s = structure
     last = s.n_layers
     act = s.activation(layer) if layer else ""
-    n = s.n_samples * (1 if s.loss == "cross_entropy" else s.sizes[-1])
+    n = s.max_batch * (1 if s.loss == "cross_entropy" else s.sizes[-1])
+    if kind == "x":
+        return "x", ("This step's mini-batch: a copy of its samples' inputs from the Data sheet. The batches "
+                     "are a fixed, seeded shuffle; step k uses batch k mod (number of batches).")
+    if kind == "mask":
+        return "mask", ("Dropout mask: 1 keeps the neuron for this sample and step, 0 switches it off. Fixed, "
+                        "seeded numbers (never RAND()), so the workbook is reproducible; edit them if you like.")
+    if kind == "ad":
+        return "ad", ("Inverted dropout: a * mask / (1 - dropout_rate). Dividing by the keep probability keeps "
+                      "the expected activation unchanged. The next layer reads these cells, and the backward "
+                      "pass multiplies by the same mask / (1 - dropout_rate).")
     if kind == "z":
         return "z", (
             "Pre-activation: z = w . a_prev + b. SUMPRODUCT multiplies this sample's inputs (a row) "
@@ -123,6 +133,17 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
         if s.use_l2:
             text += " Plus l2_penalty * sum of every squared weight (SUMSQ)."
         return "loss", text
+    if kind == "correct":
+        text = ("1 when this sample is classified right, else 0: output > 0.5 agrees with target > 0.5"
+                if s.sizes[-1] == 1 else
+                "1 when the target class has the largest probability (SUMPRODUCT(a, y) picks the target's "
+                "probability; compare it with the row's MAX), else 0")
+        return "correct", text
+    if kind == "accuracy":
+        return "accuracy", "Accuracy: the share of this step's samples classified right (the mean of the 1/0 cells)."
+    if kind == "gnorm":
+        return "gnorm", ("Gradient size of each layer's weights: sqrt(SUMSQ(dL/dW)). In a deep sigmoid or tanh "
+                         "stack the first layers' gradients can be orders of magnitude smaller: vanishing gradients.")
     if kind in ("bc1", "bc2"):
         return kind, "Adam bias correction at step t: 1 - beta^t; it undoes the moments' start at 0."
     return None

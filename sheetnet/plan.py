@@ -24,11 +24,16 @@ def load_dataset(cfg: Config) -> datasets.Dataset:
         return datasets.from_csv(path, outputs)
     if data.inputs is not None:
         return datasets.from_rows(data.inputs, data.targets)
+    seed = cfg.init.seed
+    one_hot = cfg.network.output == "softmax"
     if data.builtin == "xor":
         return datasets.xor()
     if data.builtin == "exam":
-        return datasets.exam(data.n, data.noise, cfg.init.seed)
-    raise SheetnetError(f"[data] builtin = {data.builtin!r} is not supported yet")
+        return datasets.exam(data.n, data.noise, seed)
+    if data.builtin in ("circles", "moons"):
+        return getattr(datasets, data.builtin)(data.n, data.noise, seed, one_hot=one_hot)
+    classes = (outputs if cfg.sizes_given else 3) if one_hot else 2
+    return getattr(datasets, data.builtin)(data.n, data.noise, seed, classes=classes, one_hot=one_hot)
 
 
 def _sizes(cfg: Config, dataset: datasets.Dataset) -> tuple[int, ...]:
@@ -96,6 +101,26 @@ def _explicit_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, lis
     return weights, biases
 
 
+def mini_batches(n_samples: int, batch_size: int, seed: int) -> tuple[tuple[int, ...], ...] | None:
+    """A fixed, seeded order: one shuffle, cut into batches of `batch_size` (the last may be smaller)."""
+    if batch_size == 0 or batch_size >= n_samples:
+        return None
+    order = np.random.default_rng(seed + 1).permutation(n_samples)
+    return tuple(tuple(int(i) for i in order[start:start + batch_size])
+                 for start in range(0, n_samples, batch_size))
+
+
+def dropout_masks(structure: Structure, rate: float, seed: int) -> dict[tuple[int, int], np.ndarray]:
+    """0/1 masks, one per hidden layer and step (batch x width): 1 keeps a neuron, with probability 1 - rate."""
+    rng = np.random.default_rng(seed + 2)
+    masks = {}
+    for step in range(structure.steps + 1):
+        for layer in range(1, structure.n_layers):
+            shape = (structure.batch_size_at(step), structure.width(layer))
+            masks[(layer, step)] = (rng.random(shape) >= rate).astype(float)
+    return masks
+
+
 def build_problem(cfg: Config) -> Problem:
     dataset = load_dataset(cfg)
     sizes = _sizes(cfg, dataset)
@@ -123,6 +148,9 @@ def build_problem(cfg: Config) -> Problem:
         dataset=dataset.name,
         seed=cfg.init.seed,
         init_scheme=cfg.init.scheme,
+        batches=mini_batches(len(dataset.inputs), t.batch_size, cfg.init.seed),
+        dropout=t.dropout > 0,
+        classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
     )
     all_hyper = {
         "learning_rate": t.learning_rate,
@@ -132,6 +160,8 @@ def build_problem(cfg: Config) -> Problem:
         "epsilon": t.epsilon,
         "l2_penalty": t.l2,
         "leaky_slope": cfg.network.leaky_slope,
+        "dropout_rate": t.dropout,
     }
     hyper = {name: all_hyper[name] for name in structure.hyper_names()}
-    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper)
+    masks = dropout_masks(structure, t.dropout, cfg.init.seed) if structure.dropout else {}
+    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper, masks)

@@ -30,6 +30,22 @@ class Structure:
     dataset: str = ""
     seed: int = 0
     init_scheme: str = "he"
+    batches: tuple[tuple[int, ...], ...] | None = None  # sample indices per mini-batch; None = full batch
+    dropout: bool = False  # hidden layers multiply by fixed 0/1 masks (input cells) / (1 - dropout_rate)
+    classification: bool = False  # targets are classes (0/1 or one-hot): accuracy per step is shown
+
+    def samples_at(self, step: int) -> tuple[int, ...]:
+        """The samples (0-based) that step `step` computes on: its mini-batch, or every sample."""
+        if self.batches is None:
+            return tuple(range(self.n_samples))
+        return self.batches[step % len(self.batches)]
+
+    def batch_size_at(self, step: int) -> int:
+        return self.n_samples if self.batches is None else len(self.batches[step % len(self.batches)])
+
+    @property
+    def max_batch(self) -> int:
+        return self.n_samples if self.batches is None else max(len(b) for b in self.batches)
 
     @property
     def n_layers(self) -> int:
@@ -57,6 +73,8 @@ class Structure:
             names.append("l2_penalty")  # not "l2": L2 is a cell address
         if "leaky_relu" in self.activations:
             names.append("leaky_slope")
+        if self.dropout:
+            names.append("dropout_rate")
         return tuple(names)
 
     def to_json(self) -> str:
@@ -68,6 +86,8 @@ class Structure:
         raw.pop("format", None)
         for key in ("sizes", "activations", "input_names", "target_names"):
             raw[key] = tuple(raw[key])
+        if raw.get("batches") is not None:
+            raw["batches"] = tuple(tuple(batch) for batch in raw["batches"])
         return cls(**raw)
 
 
@@ -79,3 +99,4 @@ class Problem:
     weights: list[np.ndarray]  # per layer, out x in
     biases: list[np.ndarray]  # per layer, out
     hyper: dict[str, float] = field(default_factory=dict)
+    masks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, step) -> batch x width

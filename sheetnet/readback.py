@@ -60,7 +60,13 @@ def problem_from_package(package: Package) -> Problem:
         weights.append(read_block(package, layout.block("W", layer, 0), f"initial weight W{layer}"))
         biases.append(read_block(package, layout.block("b", layer, 0), f"initial bias b{layer}")[:, 0])
     hyper = {name: float(read_block(package, layout.hyper_block(name), name)[0, 0]) for name in layout.hyper_names}
-    return Problem(structure, inputs, targets, weights, biases, hyper)
+    masks = {}
+    if structure.dropout:
+        for step in range(structure.steps + 1):
+            for layer in range(1, structure.n_layers):
+                masks[(layer, step)] = read_block(package, layout.block("mask", layer, step),
+                                                  f"dropout mask, layer {layer}, step {step}")
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks)
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -111,11 +111,24 @@ class _Optimizer:
         return param - lr * (m / bc1) / (np.sqrt(v / bc2) + eps)
 
 
+def _batch(problem: Problem, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets of the samples step `step` trains on."""
+    samples = list(problem.structure.samples_at(step))
+    return problem.inputs[samples], problem.targets[samples]
+
+
+def _dropout_scale(problem: Problem, layer: int, step: int) -> np.ndarray:
+    """mask / (1 - rate): inverted dropout keeps the expected activation unchanged."""
+    return problem.masks[(layer, step)] / (1.0 - problem.hyper["dropout_rate"])
+
+
 def forward(problem: Problem, weights, biases, step: int, trace: Trace) -> float:
-    """One forward pass over the data; records z, a and loss terms; returns the loss."""
+    """One forward pass over the step's batch; records z, a and loss terms; returns the loss."""
     s = problem.structure
     slope = problem.hyper.get("leaky_slope", 0.0)
-    prev = problem.inputs
+    prev, targets = _batch(problem, step)
+    if s.batches is not None:
+        trace[("x", 1, step)] = prev
     for layer in range(1, s.n_layers + 1):
         z = prev @ weights[layer - 1].T + biases[layer - 1]
         act = s.activation(layer)
@@ -128,10 +141,21 @@ def forward(problem: Problem, weights, biases, step: int, trace: Trace) -> float
         a = _activate(act, z, slope)
         trace[("z", layer, step)], trace[("a", layer, step)] = z, a
         prev = a
+        if s.dropout and layer < s.n_layers:
+            prev = a * _dropout_scale(problem, layer, step)
+            trace[("ad", layer, step)] = prev
     layer = s.n_layers
-    terms = _loss_terms(s.loss, trace[("z", layer, step)], prev, problem.targets)
+    terms = _loss_terms(s.loss, trace[("z", layer, step)], prev, targets)
     trace[("loss_terms", layer, step)] = terms
-    loss = terms.sum() / loss_divisor(s, len(problem.targets))
+    if s.classification:
+        output = trace[("a", layer, step)]
+        if output.shape[1] == 1:
+            right = (output[:, 0] > 0.5) == (targets[:, 0] > 0.5)
+        else:
+            right = (output * targets).sum(axis=1) == output.max(axis=1)
+        trace[("correct", layer, step)] = right.astype(float)[:, None]
+        trace[("accuracy", 0, step)] = np.array([[right.mean()]])
+    loss = terms.sum() / loss_divisor(s, len(targets))
     if s.use_l2:
         loss += problem.hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)
     trace[("loss", 0, step)] = np.array([[loss]])
@@ -143,32 +167,66 @@ def backward(problem: Problem, weights, step: int, trace: Trace) -> tuple[list, 
     s = problem.structure
     slope = problem.hyper.get("leaky_slope", 0.0)
     last = s.n_layers
-    delta = output_delta(
-        s, trace[("z", last, step)], trace[("a", last, step)], problem.targets, trace, step
-    )
+    inputs, targets = _batch(problem, step)
+    delta = output_delta(s, trace[("z", last, step)], trace[("a", last, step)], targets, trace, step)
     grads_w: list = [None] * last
     grads_b: list = [None] * last
     for layer in range(last, 0, -1):
         trace[("dz", layer, step)] = delta
-        prev = problem.inputs if layer == 1 else trace[("a", layer - 1, step)]
+        if layer == 1:
+            prev = inputs
+        else:
+            prev = trace[("ad" if s.dropout else "a", layer - 1, step)]
         grad_w = delta.T @ prev
         if s.use_l2:
             grad_w = grad_w + 2.0 * problem.hyper["l2_penalty"] * weights[layer - 1]
         grads_w[layer - 1] = grad_w
         grads_b[layer - 1] = delta.sum(axis=0)
         trace[("dW", layer, step)] = grad_w
+        trace.setdefault(("gnorm", 0, step), np.zeros((1, s.n_layers)))[0, layer - 1] = np.sqrt((grad_w**2).sum())
         if s.train_biases:
             trace[("db", layer, step)] = grads_b[layer - 1][:, None]
         if layer > 1:
             grad_a = delta @ weights[layer - 1]
             trace[("dA", layer - 1, step)] = grad_a
             z, a = trace[("z", layer - 1, step)], trace[("a", layer - 1, step)]
+            if s.dropout:
+                grad_a = grad_a * _dropout_scale(problem, layer - 1, step)
             delta = grad_a * _derivative(s.activation(layer - 1), z, a, slope)
     return grads_w, grads_b
 
 
-def run(problem: Problem) -> Trace:
-    """Every quantity of every step: K updates, K+1 forward passes."""
+def _resync(problem: Problem, observed, step: int, weights, biases, optimizer: _Optimizer) -> None:
+    """Continue from the spreadsheet's own parameters and optimizer state at `step`.
+
+    Training at a large learning rate is chaotic: a difference of 1e-16 in summation order grows
+    step by step until two correct implementations disagree at 1e-8. Checking each step from the
+    previous step's values as the spreadsheet holds them verifies every formula locally (the
+    parameters of step k are themselves checked against step k-1), without that drift.
+    """
+    s = problem.structure
+    states = {"sgd": (), "momentum": ("vel",), "adam": ("m", "v")}[s.optimizer]
+    for layer in range(1, s.n_layers + 1):
+        value = observed("W", layer, step)
+        if value is not None:
+            weights[layer - 1] = value
+        if s.train_biases:
+            value = observed("b", layer, step)
+            if value is not None:
+                biases[layer - 1] = value[:, 0]
+        for state in states:
+            for param in ("W", "b") if s.train_biases else ("W",):
+                value = observed(f"{state}_{param}", layer, step)
+                if value is not None:
+                    optimizer.state[f"{state}{param}{layer}"] = value
+
+
+def run(problem: Problem, observed=None) -> Trace:
+    """Every quantity of every step: K updates, K+1 forward passes.
+
+    `observed(kind, layer, step)`, when given, returns a spreadsheet's values of a parameter or
+    optimizer-state block (None where it has no clean numbers); each step then starts from them.
+    """
     s = problem.structure
     trace: Trace = {}
     weights = [np.array(w, dtype=float) for w in problem.weights]
@@ -178,6 +236,8 @@ def run(problem: Problem) -> Trace:
         trace[("W", layer, 0)] = weights[layer - 1]
         trace[("b", layer, 0)] = biases[layer - 1][:, None]
     for step in range(s.steps + 1):
+        if observed is not None and step > 0:
+            _resync(problem, observed, step, weights, biases, optimizer)
         forward(problem, weights, biases, step, trace)
         if step == s.steps:
             break

@@ -21,8 +21,10 @@ ROLES = {
 KIND_ROLES = {
     "W": "update", "b": "update",
     "vel_W": "state", "vel_b": "state", "m_W": "state", "m_b": "state", "v_W": "state", "v_b": "state",
+    "x": "forward", "ad": "forward", "mask": "input",
     "z": "forward", "max": "forward", "exp": "forward", "sum": "forward", "a": "forward",
     "loss_terms": "loss", "loss": "loss", "bc1": "state", "bc2": "state",
+    "correct": "forward", "accuracy": "forward", "gnorm": "gradient",
     "dA": "gradient", "dz": "gradient", "dW": "gradient", "db": "gradient",
 }
 

@@ -49,13 +49,15 @@ HYPER_TEXT = {
     "epsilon": "Adam: added to the denominator so it is never 0",
     "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
     "leaky_slope": "leaky ReLU: slope for negative z",
+    "dropout_rate": "dropout: the share of hidden neurons switched off (masks are fixed, seeded cells)",
 }
 
 GROUP_TITLES = {
     "W": "W (row = neuron's weights)", "b": "b", "vel_W": "velocity of W", "vel_b": "vel b",
     "m_W": "Adam m of W", "m_b": "m b", "v_W": "Adam v of W", "v_b": "v b",
+    "x": "x (this step's batch)", "mask": "dropout mask (1 = kept)", "ad": "a after dropout",
     "z": "z = W·a_prev + b", "max": "max z", "exp": "exp(z - max)", "sum": "sum exp",
-    "loss_terms": "loss per sample", "dA": "dL/da", "dz": "dL/dz", "dW": "dL/dW", "db": "dL/db",
+    "loss_terms": "loss per sample", "correct": "right?", "dA": "dL/da", "dz": "dL/dz", "dW": "dL/dW", "db": "dL/db",
 }
 
 
@@ -77,7 +79,8 @@ def activation_title(structure: Structure, layer: int) -> str:
 
 
 class Writer:
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, progress=None):
+        self.progress = progress or (lambda done: None)
         self.problem = problem
         self.structure = problem.structure
         self.layout = Layout(problem.structure)
@@ -124,6 +127,7 @@ class Writer:
         formula = emit.formula_for(self.layout, key)
         role = KIND_ROLES[key[0]]
         self.formula_count += block.nrows * block.ncols
+        self.progress(self.formula_count)
         if self.raw_now:
             self.raw.add_block(ws.title, block, formula, role)
             return
@@ -193,12 +197,17 @@ class Writer:
             self._text(ws, top, 1, f"step {step}", style="step")
             for j in range(width):
                 self._text(ws, top + j, 2, names[j], style="label")
-            for i in range(s.n_samples):
-                self._text(ws, top + i, sample_col, i + 1, style="label")
+            for i, sample in enumerate(s.samples_at(step)):
+                self._text(ws, top + i, sample_col, sample + 1, style="label")
             for kind_name in groups:
                 if not layout.has(kind_name, layer, step):
                     continue
                 block = layout.block(kind_name, layer, step)
+                if kind_name == "mask":
+                    values = self.problem.masks[(layer, step)]
+                    for i, j, row, col in block.cells():
+                        self._put(ws, row, col, float(values[i, j]), "input")
+                    continue
                 if kind_name in ("W", "b") and step == 0:
                     p = self.problem
                     values = p.weights[layer - 1] if kind_name == "W" else p.biases[layer - 1][:, None]
@@ -227,38 +236,65 @@ class Writer:
             self._put(ws, block.row, block.col, float(p.hyper[name]), "input").number_format = "General"
             self._text(ws, block.row, 3, HYPER_TEXT[name], SUBTITLE_FONT)
         header = layout.loss_header_row
-        titles = {"step": "step", "loss": "loss", "bc1": "1-β1^t", "bc2": "1-β2^t"}
-        for kind, col in layout.training_columns().items():
-            self._text(ws, header, col, titles[kind], style="header")
+        titles = {"step": ["step"], "loss": ["loss"], "accuracy": ["accuracy"], "bc1": ["1-β1^t"],
+                  "bc2": ["1-β2^t"], "gnorm": [f"‖dL/dW{layer}‖" for layer in range(1, s.n_layers + 1)]}
+        columns = layout.training_columns()
+        for kind, (col, width) in columns.items():
+            for j in range(width):
+                self._text(ws, header, col + j, titles[kind][j], style="header")
         for step in range(s.steps + 1):
             self.raw_now = step >= RAW_FROM_STEP
             row = header + 1 + step
             self._text(ws, row, 1, step, style="label")
-            for kind in ("loss", "bc1", "bc2"):
-                if layout.has(kind, 0, step):
+            for kind in columns:
+                if kind != "step" and layout.has(kind, 0, step):
                     self._write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
         self.raw_now = False
-        ws.freeze_panes = ws.cell(row=header + 1, column=1)
+        ws.freeze_panes = ws.cell(row=header + 1, column=2)
         ws.column_dimensions["A"].width = 14
-        ws.column_dimensions["B"].width = 12
+        last_col = max(col + width for col, width in columns.values())
+        for col in range(2, last_col):
+            ws.column_dimensions[get_column_letter(col)].width = 12
         if s.steps >= 1:
-            chart = LineChart()
-            chart.title = "Loss per step"
-            chart.y_axis.title = "loss"
-            chart.x_axis.title = "step"
-            chart.legend = None
-            history = layout.loss_history_block()
-            chart.add_data(Reference(ws, min_col=history.col, min_row=history.row,
-                                     max_row=history.row + history.nrows - 1))
-            chart.set_categories(Reference(ws, min_col=1, min_row=history.row,
-                                           max_row=history.row + history.nrows - 1))
-            chart.series[0].smooth = False
-            chart.x_axis.tickLblSkip = max(1, s.steps // 10)
-            chart.x_axis.delete = False
-            chart.y_axis.delete = False
-            chart.y_axis.number_format = "0.00"
-            chart.height, chart.width = 8, 16
-            ws.add_chart(chart, f"F{header}")
+            self._training_charts(ws, columns, last_col + 1)
+
+    def _line_chart(self, ws, title: str, y_title: str, col: int, width: int, count: int, first_row: int):
+        chart = LineChart()
+        chart.title = title
+        chart.y_axis.title = y_title
+        chart.x_axis.title = "step"
+        for j in range(width):
+            chart.add_data(Reference(ws, min_col=col + j, min_row=first_row - 1, max_row=first_row + count - 1),
+                           titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first_row, max_row=first_row + count - 1))
+        for series in chart.series:
+            series.smooth = False
+        chart.legend = chart.legend if width > 1 else None
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.height, chart.width = 7, 15
+        return chart
+
+    def _training_charts(self, ws, columns, chart_col: int) -> None:
+        """Loss, accuracy and per-layer gradient norms over the steps: live charts of the table."""
+        s, layout = self.structure, self.layout
+        first = layout.loss_header_row + 1
+        anchor_col = get_column_letter(chart_col)
+        charts = [self._line_chart(ws, "Loss per step", "loss", columns["loss"][0], 1, s.steps + 1, first)]
+        charts[0].y_axis.number_format = "0.00"
+        if "accuracy" in columns:
+            accuracy = self._line_chart(ws, "Accuracy per step", "share classified right",
+                                        columns["accuracy"][0], 1, s.steps + 1, first)
+            accuracy.y_axis.scaling.min, accuracy.y_axis.scaling.max = 0, 1
+            charts.append(accuracy)
+        gnorm_col, width = columns["gnorm"]
+        gradients = self._line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖", gnorm_col, width,
+                                     s.steps, first)
+        gradients.y_axis.scaling.logBase = 10
+        gradients.y_axis.number_format = "0.0E+0"
+        charts.append(gradients)
+        for index, chart in enumerate(charts):
+            ws.add_chart(chart, f"{anchor_col}{layout.loss_header_row + index * 15}")
 
     def meta_sheet(self) -> None:
         ws = self.wb.create_sheet(META_SHEET)
@@ -290,9 +326,9 @@ class Writer:
         return self.wb
 
 
-def workbook_bytes(problem: Problem) -> tuple[bytes, int]:
+def workbook_bytes(problem: Problem, progress=None) -> tuple[bytes, int]:
     """The .xlsx file for a problem, and its number of formula cells."""
-    writer = Writer(problem)
+    writer = Writer(problem, progress)
     wb = writer.build()
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -300,9 +336,9 @@ def workbook_bytes(problem: Problem) -> tuple[bytes, int]:
     return normalize_xlsx(buffer.getvalue(), writer.raw.splice(sheet_parts)), writer.formula_count
 
 
-def write_workbook(problem: Problem, path: str | Path, force: bool = False) -> int:
+def write_workbook(problem: Problem, path: str | Path, force: bool = False, progress=None) -> int:
     """Write the workbook atomically; returns the number of formula cells."""
-    data, count = workbook_bytes(problem)
+    data, count = workbook_bytes(problem, progress)
     write_atomic(Path(path), data, force=force)
     return count
 

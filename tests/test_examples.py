@@ -47,3 +47,29 @@ def test_xor_example_trains_in_libreoffice(soffice):
     out = layout.block("a", 2, 200)
     predictions = [values.get(out.sheet, out.row + i, out.col) for i in range(4)]
     assert [p > 0.5 for p in predictions] == [False, True, True, False]
+
+
+def test_exam_example_matches_the_seed_numbers():
+    """Seed 001: inputs 3 and 7 -> hidden 0.961, 0.961 -> output 0.824, in the reference and the workbook."""
+    from sheetnet import xlsx
+    from sheetnet.fast.evaluate import evaluate_package
+    from sheetnet.layout import Layout
+
+    path = REPO / "workbooks" / "exam-example.xlsx"
+    problem = readback.read_problem(path)
+    assert problem.inputs.tolist() == [[3.0, 7.0]]
+    trace = reference.run(problem)
+    np.testing.assert_allclose(trace[("z", 1, 0)], [[3.2, 3.2]], rtol=1e-12)
+    assert np.round(trace[("a", 1, 0)], 3).tolist() == [[0.961, 0.961]]
+    assert round(float(trace[("a", 2, 0)][0, 0]), 3) == 0.824
+    values = evaluate_package(xlsx.read_package(path))
+    layout = Layout(problem.structure)
+    hidden, output = layout.block("a", 1, 0), layout.block("a", 2, 0)
+    assert [round(values.get(hidden.sheet, hidden.row, hidden.col + j), 3) for j in range(2)] == [0.961, 0.961]
+    assert round(values.get(output.sheet, output.row, output.col), 3) == 0.824
+
+
+def test_deep_sigmoid_example_shows_vanishing_gradients():
+    problem = readback.read_problem(REPO / "workbooks" / "deep-sigmoid.xlsx")
+    norms = reference.run(problem)[("gnorm", 0, 0)][0]
+    assert norms[0] < norms[-1] / 1000  # the first layer's gradient is orders of magnitude smaller

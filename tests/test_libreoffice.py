@@ -46,7 +46,10 @@ def test_libreoffice_really_recalculates_stale_values(soffice, tmp_path):
     _stale(saved, stale)
     stale_report = api.check(stale, "saved")
     assert not stale_report.ok
-    assert stale_report.mismatch_count == stale_report.compared  # every single cell is 999
+    # Nearly every cell is 999 where the reference says otherwise (a handful of cells computed from
+    # 999 parameters come out 999 again, e.g. z = 0*999 + 0*999 + 999), including the first one.
+    assert stale_report.mismatch_count >= 0.9 * stale_report.compared
+    assert stale_report.mismatches[0].got == 999.0
     fresh = api.check(stale, "libreoffice")
     assert fresh.ok, fresh.details()
 

@@ -93,7 +93,8 @@ def test_formula_text_matches_the_issue(tmp_path):
     z = layout.block("z", 1, 0)
     a = layout.block("a", 1, 0)
     w1 = layout.block("W", 1, 1)
-    assert layer1[z.cell(0, 0)].value == "=SUMPRODUCT(Data!B5:C5,C5:D5)+E5"
+    # The data row is absolute ($): it stays put while the formula repeats in every step's block.
+    assert layer1[z.cell(0, 0)].value == "=SUMPRODUCT(Data!$B$5:$C$5,C5:D5)+E5"
     assert layer1[a.cell(0, 0)].value == f"=IF({z.cell(0, 0)}>0,{z.cell(0, 0)},0)"
     dw = layout.block("dW", 1, 0)
     assert layer1[w1.cell(0, 0)].value == f"=C5-learning_rate*{dw.cell(0, 0)}"

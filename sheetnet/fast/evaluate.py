@@ -349,7 +349,7 @@ class Evaluator:
                     grid.values[name][rows, cols] = result.values[mask]
                     grid.codes[name][rows, cols] = codes[mask]
                 done += len(cells)
-            self.progress("evaluate", done, total)
+            self.progress("evaluating", done, total)
         return grid
 
 

@@ -1,0 +1,152 @@
+"""PyTorch as an independent oracle for the maths: losses, gradients and parameter trajectories.
+
+The reference (numpy) and torch (autograd + torch.optim) must agree for every option of the
+config schema: activations, outputs, losses, optimizers, mini-batches, L2, dropout, frozen biases,
+initialisations and depth.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from sheetnet import reference
+
+from .conftest import problem_of
+
+torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__("torch")
+
+XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[0], [1], [1], [0]]}
+THREE_CLASS = {"builtin": "spiral", "n": 12, "noise": 0.05}
+
+GRID = {
+    "relu-mse-sgd": {},
+    "leaky-mse-momentum": dict(network={"activation": "leaky_relu", "leaky_slope": 0.1},
+                               training={"optimizer": "momentum", "momentum": 0.8}),
+    "sigmoid-bce-adam": dict(network={"activation": "sigmoid", "output": "sigmoid", "loss": "bce"},
+                             training={"optimizer": "adam", "learning_rate": 0.05}),
+    "tanh-sigmoid-mse": dict(network={"activation": "tanh", "output": "sigmoid"}),
+    "deep-mixed-l2": dict(network={"sizes": [2, 4, 3, 3, 1], "activation": ["relu", "tanh", "sigmoid"]},
+                          training={"l2": 0.01}),
+    "softmax-ce-minibatch": dict(network={"sizes": [2, 5, 3], "output": "softmax", "loss": "cross_entropy"},
+                                 training={"batch_size": 5, "optimizer": "adam", "learning_rate": 0.02},
+                                 data=THREE_CLASS),
+    "softmax-mse": dict(network={"sizes": [2, 4, 3], "output": "softmax"}, data=THREE_CLASS),
+    "dropout-momentum": dict(network={"sizes": [2, 6, 4, 1]}, training={"dropout": 0.3, "optimizer": "momentum"}),
+    "frozen-biases-xavier": dict(network={"activation": "tanh"}, training={"train_biases": False},
+                                 init={"scheme": "xavier", "seed": 4}),
+    "explicit-exam-sigmoid": dict(
+        network={"sizes": [2, 2, 1], "activation": "sigmoid", "output": "sigmoid", "loss": "bce"},
+        init={"weights": [[[0.2, 0.3], [0.1, 0.4]], [[0.6, 0.8]]], "biases": [[0.5, 0.1], [0.2]]},
+        data={"inputs": [[3, 7], [1, 2]], "targets": [[1], [0]]}),
+    "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
+                                      training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
+                                      data={"builtin": "moons", "n": 8}),
+}
+
+
+def _sections(name: str, steps: int = 6) -> dict:
+    sections = {k: dict(v) for k, v in GRID[name].items()}
+    sections.setdefault("data", XOR)
+    sections.setdefault("training", {})["steps"] = steps
+    sections["init"] = {"seed": 2, **sections.get("init", {})}
+    return sections
+
+
+def torch_run(problem):
+    """The same training with torch autograd and torch.optim, float64."""
+    s = problem.structure
+    hyper = problem.hyper
+    weights = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in problem.weights]
+    biases = [torch.tensor(b, dtype=torch.float64, requires_grad=s.train_biases) for b in problem.biases]
+    params = weights + (biases if s.train_biases else [])
+    lr = hyper["learning_rate"]
+    if s.optimizer == "sgd":
+        optimizer = torch.optim.SGD(params, lr=lr)
+    elif s.optimizer == "momentum":
+        optimizer = torch.optim.SGD(params, lr=lr, momentum=hyper["momentum"])
+    else:
+        optimizer = torch.optim.Adam(params, lr=lr, betas=(hyper["beta1"], hyper["beta2"]), eps=hyper["epsilon"])
+    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+           "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, hyper.get("leaky_slope", 0.01))}
+    history = []
+    for step in range(s.steps + 1):
+        samples = list(s.samples_at(step))
+        x = torch.tensor(problem.inputs[samples], dtype=torch.float64)
+        y = torch.tensor(problem.targets[samples], dtype=torch.float64)
+        h = x
+        for layer in range(1, s.n_layers + 1):
+            z = h @ weights[layer - 1].T + biases[layer - 1]
+            if layer < s.n_layers:
+                h = act[s.activation(layer)](z)
+                if s.dropout:
+                    mask = torch.tensor(problem.masks[(layer, step)], dtype=torch.float64)
+                    h = h * mask / (1 - hyper["dropout_rate"])
+        output = s.activation(s.n_layers)
+        if s.loss == "bce":
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        elif s.loss == "cross_entropy":
+            loss = torch.nn.functional.cross_entropy(z, y.argmax(dim=1))
+        else:
+            prediction = {"linear": z, "sigmoid": torch.sigmoid(z), "softmax": torch.softmax(z, dim=1)}[output]
+            loss = torch.nn.functional.mse_loss(prediction, y)
+        if s.use_l2:
+            loss = loss + hyper["l2_penalty"] * sum((w * w).sum() for w in weights)
+        record = {"loss": loss.item()}
+        if step < s.steps:
+            optimizer.zero_grad()
+            loss.backward()
+            record["dW"] = [w.grad.detach().numpy().copy() for w in weights]
+            record["db"] = [b.grad.detach().numpy().copy() for b in biases] if s.train_biases else None
+            optimizer.step()
+            record["W"] = [w.detach().numpy().copy() for w in weights]
+            record["b"] = [b.detach().numpy().copy() for b in biases]
+        history.append(record)
+    return history
+
+
+@pytest.mark.parametrize("name", GRID)
+def test_reference_matches_torch(name):
+    problem = problem_of(**_sections(name))
+    trace = reference.run(problem)
+    history = torch_run(problem)
+    s = problem.structure
+    close = dict(rtol=1e-9, atol=1e-12)
+    for step, record in enumerate(history):
+        np.testing.assert_allclose(trace[("loss", 0, step)][0, 0], record["loss"], **close, err_msg=f"loss {step}")
+        if step == s.steps:
+            break
+        for layer in range(1, s.n_layers + 1):
+            where = f"{name} layer {layer} step {step}"
+            np.testing.assert_allclose(trace[("dW", layer, step)], record["dW"][layer - 1], **close, err_msg=where)
+            np.testing.assert_allclose(trace[("W", layer, step + 1)], record["W"][layer - 1], **close, err_msg=where)
+            if s.train_biases:
+                np.testing.assert_allclose(trace[("db", layer, step)][:, 0], record["db"][layer - 1], **close)
+                np.testing.assert_allclose(trace[("b", layer, step + 1)][:, 0], record["b"][layer - 1], **close)
+            else:
+                np.testing.assert_array_equal(record["b"][layer - 1], problem.biases[layer - 1])
+
+
+def test_grid_covers_every_option():
+    """Every value of every option in the config schema appears in the torch grid."""
+    from sheetnet import config
+
+    seen: dict[str, set] = {"activation": set(), "output": set(), "loss": set(), "optimizer": set()}
+    flags = set()
+    for name in GRID:
+        s = problem_of(**_sections(name, steps=1)).structure
+        seen["activation"].update(s.activations[:-1])
+        seen["output"].add(s.activations[-1])
+        seen["loss"].add(s.loss)
+        seen["optimizer"].add(s.optimizer)
+        flags |= {f for f, on in (("batches", s.batches is not None), ("l2", s.use_l2), ("dropout", s.dropout),
+                                  ("frozen", not s.train_biases), ("deep", s.n_layers > 2),
+                                  ("xavier", s.init_scheme == "xavier"), ("explicit", s.init_scheme == "explicit"))
+                  if on}
+    assert seen["activation"] == set(config.HIDDEN_ACTIVATIONS)
+    assert seen["output"] == set(config.OUTPUT_ACTIVATIONS)
+    assert seen["loss"] == set(config.LOSSES)
+    assert seen["optimizer"] == set(config.OPTIMIZERS)
+    assert flags == {"batches", "l2", "dropout", "frozen", "deep", "xavier", "explicit"}
