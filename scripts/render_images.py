@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from sheetnet import libreoffice
 
-ROWS = {"Data": 12, "Training": 24}
+ROWS = {"About": 48, "Data": 12, "Training": 46, "Boundary": 34, "Gradient check": 30}
 LAYER_ROWS = 18
 
 

@@ -164,6 +164,55 @@ def regenerate(path, out, force, **options) -> None:
     click.echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
 
 
+@main.command()
+def datasets() -> None:
+    """List the built-in datasets (use one with `sheetnet new NAME` or [data] builtin = "NAME")."""
+    from .datasets import BUILTIN_DESCRIPTIONS
+
+    for name, text in BUILTIN_DESCRIPTIONS.items():
+        click.echo(f"{name:8} {text}")
+    click.echo("csv      your own file: --data points.csv; one row per sample, the last column(s) are targets,"
+               " an optional header row names the columns")
+
+
+@main.command(name="predict", context_settings={"ignore_unknown_options": True})
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
+              show_default=True, help="what computes the final parameters from the workbook")
+@_user_errors
+def predict_command(path, inputs, engine) -> None:
+    """Run the workbook's trained network (its final parameters) on INPUTS, e.g. `predict exam.xlsx 3 7`."""
+    from . import use
+
+    try:
+        values = [float(text) for text in inputs]
+    except ValueError:
+        raise SheetnetError(f"inputs must be numbers, got {' '.join(inputs)}") from None
+    problem, weights, biases = use.final_parameters(path, engine)
+    outputs = use.predict(problem, weights, biases, [values])[0]
+    names = problem.structure.target_names
+    click.echo("  ".join(f"{name} = {value:.6g}" for name, value in zip(names, outputs, strict=True)))
+    if problem.structure.classification:
+        label = int(outputs.argmax()) if len(outputs) > 1 else int(outputs[0] > 0.5)
+        click.echo(f"predicted class: {label}")
+
+
+@main.command(name="export")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="the .json to write")
+@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
+              show_default=True)
+@click.option("-f", "--force", is_flag=True, help="overwrite an existing output file")
+@_user_errors
+def export_command(path, out, engine, force) -> None:
+    """Write the workbook's final parameters and its network description as JSON."""
+    from . import use
+
+    use.write_export(path, out, force, engine)
+    click.echo(f"wrote {out}")
+
+
 @main.command(name="examples")
 @click.option("--dir", "folder", default="workbooks", show_default=True, type=click.Path(file_okay=False))
 @click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice"]), default="fast", show_default=True)

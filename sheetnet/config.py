@@ -71,11 +71,20 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class WorkbookConfig:
+    """What the workbook shows beyond the network (not part of the spec's schema: an extension)."""
+
+    boundary_grid: int = 25  # points per side of the decision-boundary grid (2-input networks); 0 = none
+    gradient_check: bool = True  # the Gradient check sheet
+
+
+@dataclass(frozen=True)
 class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     init: InitConfig = field(default_factory=InitConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    workbook: WorkbookConfig = field(default_factory=WorkbookConfig)
     # False when the user gave no `sizes`: the input and output widths then follow the data.
     sizes_given: bool = False
     # Folder that relative paths in the config (data.csv) are resolved against.
@@ -94,6 +103,7 @@ SECTIONS = {
     "training": TrainingConfig,
     "init": InitConfig,
     "data": DataConfig,
+    "workbook": WorkbookConfig,
 }
 
 
@@ -256,11 +266,26 @@ def _validate_data(raw: dict) -> DataConfig:
     return DataConfig(**out)
 
 
+def _validate_workbook(raw: dict) -> WorkbookConfig:
+    out: dict[str, Any] = {}
+    if "boundary_grid" in raw:
+        grid = _number("workbook", "boundary_grid", raw["boundary_grid"], integer=True)
+        if grid != 0 and not 2 <= grid <= 60:
+            raise SheetnetError(f"[workbook] boundary_grid must be 0 (no boundary sheet) or 2 to 60, got {grid}")
+        out["boundary_grid"] = grid
+    if "gradient_check" in raw:
+        if not isinstance(raw["gradient_check"], bool):
+            raise SheetnetError(f"[workbook] gradient_check must be true or false, got {raw['gradient_check']!r}")
+        out["gradient_check"] = raw["gradient_check"]
+    return WorkbookConfig(**out)
+
+
 VALIDATORS = {
     "network": _validate_network,
     "training": _validate_training,
     "init": _validate_init,
     "data": _validate_data,
+    "workbook": _validate_workbook,
 }
 
 

@@ -42,6 +42,9 @@ class Refs:
     def col(self, block: Block, j: int) -> str:
         return self._prefix(block) + block.col_area(j)
 
+    def area_of(self, block: Block, i0: int, j0: int, i1: int, j1: int) -> str:
+        return self._prefix(block) + block.area(i0, j0, i1, j1)
+
     def whole(self, block: Block) -> str:
         return self._prefix(block) + block.area()
 

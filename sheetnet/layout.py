@@ -51,6 +51,9 @@ QUANTITY_NAMES = {
     "db": "gradient dL/db",
     "loss": "loss",
     "correct": "classified correctly (1/0)",
+    "bd_range": "grid range", "bd_x1": "grid x1 axis", "bd_x2": "grid x2 axis", "bd_px": "grid point",
+    "bd_a": "hidden activation", "bd_z": "output pre-activation", "bd_out": "output shown",
+    "bd_grid": "grid cell", "bd_class": "data point",
     "accuracy": "accuracy",
     "gnorm": "gradient norm ||dL/dW||",
     "bc1": "Adam bias correction 1-beta1^t",
@@ -125,6 +128,12 @@ class Layout:
         s = structure
         self.block_height = max(s.max_batch, max(s.sizes[1:])) + 1
         self.hyper_names = s.hyper_names()
+        from .boundary_layout import BoundaryLayout, has_boundary
+
+        self.boundary = BoundaryLayout(s) if has_boundary(s) else None
+        from .gradcheck_layout import GradcheckLayout
+
+        self.gradcheck = GradcheckLayout(s) if s.gradient_check and s.steps > 0 else None
 
     # --- which quantities exist -------------------------------------------------------------
     def optimizer_kinds(self) -> tuple[str, ...]:
@@ -212,6 +221,14 @@ class Layout:
     # --- blocks -----------------------------------------------------------------------------
     def block(self, kind: str, layer: int, step: int) -> Block:
         s = self.structure
+        if kind.startswith("gc_"):
+            if self.gradcheck is None:
+                raise KeyError((kind, layer, step))
+            return self.gradcheck.block(kind, layer, step)
+        if kind.startswith("bd_"):
+            if self.boundary is None:
+                raise KeyError((kind, layer, step))
+            return self.boundary.block(kind, layer, step)
         if layer == 0:
             return self._training_block(kind, step)
         group = self.groups[layer][kind]
@@ -241,6 +258,10 @@ class Layout:
             for kind in self.training_columns():
                 if kind != "step" and step in self.training_steps(kind):
                     keys.append((kind, 0, step))
+        if self.boundary is not None:
+            keys += self.boundary.keys()
+        if self.gradcheck is not None:
+            keys += self.gradcheck.keys()
         return keys
 
     # --- Data and Training sheets ------------------------------------------------------------
@@ -345,6 +366,13 @@ class Layout:
         """A human description of one element, for reports: 'dL/dz, layer 1, step 3, sample 2, neuron 1'."""
         kind, layer, step = key
         what = QUANTITY_NAMES.get(kind, kind)
+        if kind.startswith("gc_"):
+            what = {"gc_result": ["loss with +epsilon", "loss with -epsilon", "finite difference",
+                                  "analytic gradient", "relative difference"][i]}.get(kind, kind[3:])
+            return f"gradient check: {what} ({'+' if step == 0 else '-'}epsilon), row {i + 1}, column {j + 1}"
+        if kind.startswith("bd_"):
+            variant = "initial" if step == 0 else "final"
+            return f"decision boundary {what} ({variant} parameters), row {i + 1}, column {j + 1}"
         if layer == 0:
             return f"{what}, step {step}" + (f", layer {j + 1}" if kind == "gnorm" else "")
         group = self.groups[layer][kind]

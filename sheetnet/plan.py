@@ -121,6 +121,15 @@ def dropout_masks(structure: Structure, rate: float, seed: int) -> dict[tuple[in
     return masks
 
 
+def _class_points(targets: np.ndarray) -> tuple[tuple[int, ...], ...] | None:
+    """Sample indices of each class (for the boundary sheet's scatter chart), when targets are classes."""
+    if not np.isin(targets, (0.0, 1.0)).all():
+        return None
+    classes = targets.argmax(axis=1) if targets.shape[1] > 1 else (targets[:, 0] > 0.5).astype(int)
+    count = max(2, targets.shape[1])
+    return tuple(tuple(int(i) for i in np.flatnonzero(classes == c)) for c in range(count))
+
+
 def build_problem(cfg: Config) -> Problem:
     dataset = load_dataset(cfg)
     sizes = _sizes(cfg, dataset)
@@ -151,6 +160,9 @@ def build_problem(cfg: Config) -> Problem:
         batches=mini_batches(len(dataset.inputs), t.batch_size, cfg.init.seed),
         dropout=t.dropout > 0,
         classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
+        class_points=_class_points(dataset.targets),
+        boundary_grid=cfg.workbook.boundary_grid if sizes[0] == 2 else 0,
+        gradient_check=cfg.workbook.gradient_check and t.steps > 0,
     )
     all_hyper = {
         "learning_rate": t.learning_rate,
@@ -164,4 +176,8 @@ def build_problem(cfg: Config) -> Problem:
     }
     hyper = {name: all_hyper[name] for name in structure.hyper_names()}
     masks = dropout_masks(structure, t.dropout, cfg.init.seed) if structure.dropout else {}
-    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper, masks)
+    from .gradcheck_layout import CHOICE_DEFAULTS
+
+    # The gradient check starts on the output layer, whose gradients are never vanishingly small.
+    choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}
+    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper, masks, choices)

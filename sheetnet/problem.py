@@ -33,6 +33,9 @@ class Structure:
     batches: tuple[tuple[int, ...], ...] | None = None  # sample indices per mini-batch; None = full batch
     dropout: bool = False  # hidden layers multiply by fixed 0/1 masks (input cells) / (1 - dropout_rate)
     classification: bool = False  # targets are classes (0/1 or one-hot): accuracy per step is shown
+    class_points: tuple[tuple[int, ...], ...] | None = None  # samples of each class, for the boundary chart
+    boundary_grid: int = 0  # points per side of the decision-boundary grid; 0 = no Boundary sheet
+    gradient_check: bool = False  # the Gradient check sheet (needs at least one step)
 
     def samples_at(self, step: int) -> tuple[int, ...]:
         """The samples (0-based) that step `step` computes on: its mini-batch, or every sample."""
@@ -86,8 +89,9 @@ class Structure:
         raw.pop("format", None)
         for key in ("sizes", "activations", "input_names", "target_names"):
             raw[key] = tuple(raw[key])
-        if raw.get("batches") is not None:
-            raw["batches"] = tuple(tuple(batch) for batch in raw["batches"])
+        for key in ("batches", "class_points"):
+            if raw.get(key) is not None:
+                raw[key] = tuple(tuple(item) for item in raw[key])
         return cls(**raw)
 
 
@@ -100,3 +104,4 @@ class Problem:
     biases: list[np.ndarray]  # per layer, out
     hyper: dict[str, float] = field(default_factory=dict)
     masks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, step) -> batch x width
+    choices: dict[str, float] = field(default_factory=dict)  # the gradient-check sheet's editable cells

@@ -66,7 +66,13 @@ def problem_from_package(package: Package) -> Problem:
             for layer in range(1, structure.n_layers):
                 masks[(layer, step)] = read_block(package, layout.block("mask", layer, step),
                                                   f"dropout mask, layer {layer}, step {step}")
-    return Problem(structure, inputs, targets, weights, biases, hyper, masks)
+    choices = {}
+    if layout.gradcheck is not None:
+        from .gradcheck_layout import CHOICE_NAMES
+
+        choices = {name: float(read_block(package, layout.gradcheck.choice_block(name), name)[0, 0])
+                   for name in CHOICE_NAMES}
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices)
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -254,9 +254,96 @@ def run(problem: Problem, observed=None) -> Trace:
                 biases[i] = optimizer.step("b", layer, biases[i][:, None], grads_b[i][:, None],
                                            step + 1, trace)[:, 0]
                 trace[("b", layer, step + 1)] = biases[i][:, None]
+    if s.sizes[0] == 2 and s.boundary_grid > 0:
+        trace.update(boundary_values(problem, trace))
+    if s.gradient_check and problem.choices:
+        trace.update(gradient_check_values(problem, trace))
     return trace
 
 
 def loss_history(problem: Problem) -> np.ndarray:
     trace = run(problem)
     return np.array([trace[("loss", 0, k)][0, 0] for k in range(problem.structure.steps + 1)])
+
+
+def boundary_values(problem: Problem, trace: Trace) -> Trace:
+    """The decision-boundary sheet: forward passes over a grid spanning the data, initial and final."""
+    s = problem.structure
+    grid = s.boundary_grid
+    values: Trace = {}
+    low, high = problem.inputs[:, :2].min(axis=0), problem.inputs[:, :2].max(axis=0)
+    span = high - low
+    low, high = low - 0.1 * span, high + 0.1 * span
+    values[("bd_range", 0, 0)] = np.column_stack([low, high])
+    steps = np.arange(grid) / (grid - 1)
+    x1 = low[0] + steps * (high[0] - low[0])
+    x2 = high[1] - steps * (high[1] - low[1])
+    values[("bd_x1", 0, 0)] = x1[None, :]
+    values[("bd_x2", 0, 0)] = x2[:, None]
+    points = np.column_stack([np.tile(x1, grid), np.repeat(x2, grid)])
+    values[("bd_px", 0, 0)] = points
+    slope = problem.hyper.get("leaky_slope", 0.0)
+    last = s.n_layers
+    for variant, step in ((0, 0), (1, s.steps)):
+        prev = points
+        for layer in range(1, last + 1):
+            bias_step = step if s.train_biases else 0
+            z = prev @ trace[("W", layer, step)].T + trace[("b", layer, bias_step)][:, 0]
+            if layer < last:
+                prev = _activate(s.activation(layer), z, slope)
+                values[("bd_a", layer, variant)] = prev
+        values[("bd_z", last, variant)] = z
+        if s.activation(last) == "softmax":
+            shown = z.argmax(axis=1).astype(float)
+        else:
+            shown = _activate(s.activation(last), z[:, :1], slope)[:, 0]
+        values[("bd_out", 0, variant)] = shown[:, None]
+        values[("bd_grid", 0, variant)] = shown.reshape(grid, grid)
+    for c, members in enumerate(s.class_points or ()):
+        if members:
+            values[("bd_class", c, 0)] = problem.inputs[list(members)][:, :2]
+    return values
+
+
+def gradient_check_values(problem: Problem, trace: Trace) -> Trace:
+    """The gradient-check sheet: the step-0 loss with one parameter nudged by +/- epsilon."""
+    s = problem.structure
+    choice = problem.choices
+    layer, neuron, column, eps = (choice["gc_layer"], choice["gc_neuron"], choice["gc_input"], choice["gc_epsilon"])
+    values: Trace = {}
+    selectors = []
+    for m in range(1, s.n_layers + 1):
+        fan_in, width = s.fan_in(m), s.width(m)
+        sel = np.zeros((width, fan_in + 1))
+        for j in range(width):
+            for i in range(fan_in + 1):
+                target = i + 1 if i < fan_in else 0
+                sel[j, i] = float(layer == m and neuron == j + 1 and column == target)
+        selectors.append(sel)
+        values[("gc_sel", m, 0)] = sel
+    losses = []
+    for variant, sign in ((0, 1.0), (1, -1.0)):
+        weights = [w + sign * eps * sel[:, :-1] for w, sel in zip(problem.weights, selectors, strict=True)]
+        biases = [b + sign * eps * sel[:, -1] for b, sel in zip(problem.biases, selectors, strict=True)]
+        scratch: Trace = {}
+        losses.append(forward(problem, weights, biases, 0, scratch))
+        for m in range(1, s.n_layers + 1):
+            values[("gc_W", m, variant)] = weights[m - 1]
+            values[("gc_b", m, variant)] = biases[m - 1][:, None]
+            if m < s.n_layers:
+                values[("gc_a", m, variant)] = scratch[("ad" if s.dropout else "a", m, 0)]
+        last = s.n_layers
+        values[("gc_z", last, variant)] = scratch[("z", last, 0)]
+        if s.activation(last) == "softmax":
+            values[("gc_exp", last, variant)] = scratch[("exp", last, 0)]
+            values[("gc_sum", last, variant)] = scratch[("sum", last, 0)]
+        values[("gc_terms", last, variant)] = scratch[("loss_terms", last, 0)]
+    finite = (losses[0] - losses[1]) / (2 * eps)
+    analytic = 0.0
+    for m, sel in enumerate(selectors, start=1):
+        analytic += float((trace[("dW", m, 0)] * sel[:, :-1]).sum())
+        if s.train_biases:
+            analytic += float((trace[("db", m, 0)][:, 0] * sel[:, -1]).sum())
+    difference = abs(finite - analytic) / max(abs(finite), abs(analytic), 1e-12)
+    values[("gc_result", 0, 0)] = np.array([[losses[0]], [losses[1]], [finite], [analytic], [difference]])
+    return values

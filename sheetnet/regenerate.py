@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import config, plan, readback, workbook
+from .config import WorkbookConfig
 from .files import check_writable
 from .problem import Problem
 
@@ -29,6 +30,8 @@ def _raw_config(old: Problem) -> dict:
         "training": training,
         "init": {"scheme": "xavier" if s.init_scheme == "xavier" else "he", "seed": s.seed},
         "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist()},
+        "workbook": {"boundary_grid": s.boundary_grid if s.sizes[0] == 2 else WorkbookConfig.boundary_grid,
+                     "gradient_check": s.gradient_check or s.steps == 0},
     }
 
 

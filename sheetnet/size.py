@@ -35,8 +35,15 @@ class Size:
 
 def measure(layout: Layout) -> Size:
     s = layout.structure
-    sheets = ["Data", *[f"Layer {i}" for i in range(1, s.n_layers + 1)], "Training", "sheetnet"]
-    return Size(sheets, layout.formula_count(), layout.last_row(), layout.last_column())
+    sheets = ["About", "Data", *[f"Layer {i}" for i in range(1, s.n_layers + 1)], "Training"]
+    rows = layout.last_row()
+    if layout.boundary is not None:
+        sheets.append("Boundary")
+        points = layout.boundary.block("bd_px", 0, 0)
+        rows = max(rows, points.row + points.nrows)
+    if layout.gradcheck is not None:
+        sheets.append("Gradient check")
+    return Size(sheets + ["sheetnet"], layout.formula_count(), rows, layout.last_column())
 
 
 def check(size: Size) -> list[str]:

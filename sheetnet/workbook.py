@@ -16,7 +16,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import emit
+from .about import write_about
+from .boundary import write_boundary
 from .files import normalize_xlsx, write_atomic
+from .gradcheck import write_gradient_check
 from .layout import (
     DATA_FIRST_ROW,
     DATA_SHEET,
@@ -315,10 +318,19 @@ class Writer:
             self.wb.defined_names[name] = DefinedName(name, attr_text=block.absolute())
 
     def build(self) -> Workbook:
+        self.formula_total = self.layout.formula_count()
         self.data_sheet()
         for layer in range(1, self.structure.n_layers + 1):
             self.layer_sheet(layer)
         self.training_sheet()
+        extra = []
+        if self.layout.boundary is not None:
+            write_boundary(self)
+            extra.append("Boundary")
+        if self.layout.gradcheck is not None:
+            write_gradient_check(self)
+            extra.append("Gradient check")
+        write_about(self, extra)
         self.meta_sheet()
         self.print_setup()
         self.names()

@@ -14,8 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def make_config(**sections) -> config.Config:
-    """A Config from keyword sections, e.g. make_config(training={"steps": 2})."""
-    return config.from_dict({name: dict(body) for name, body in sections.items()})
+    """A Config from keyword sections, e.g. make_config(training={"steps": 2}).
+
+    Test workbooks get a 4 x 4 decision-boundary grid unless a test asks for more: the `formulas`
+    engine needs ~4 ms a cell, and a 25 x 25 grid adds ten thousand of them.
+    """
+    raw = {name: dict(body) for name, body in sections.items()}
+    raw.setdefault("workbook", {}).setdefault("boundary_grid", 4)
+    return config.from_dict(raw)
 
 
 def build(tmp_path: Path, name: str = "net.xlsx", **sections) -> Path:

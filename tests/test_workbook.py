@@ -16,7 +16,7 @@ from .conftest import build, problem_of
 
 # Classic functions every target engine (Excel 2010, LibreOffice, formulas) evaluates.
 ALLOWED_FUNCTIONS = {
-    "SUMPRODUCT", "SUM", "IF", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
+    "SUMPRODUCT", "SUM", "IF", "AND", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
 }
 
 VARIANTS = {
