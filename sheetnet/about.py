@@ -124,4 +124,7 @@ def write_about(writer, extra_sheets: list[str]) -> None:
     for cells in ws.iter_rows(min_col=2, max_col=2):
         for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+            lines = 1 + len(str(cell.value or "")) // 120  # spreadsheets do not grow wrapped rows on their own
+            if lines > 1:
+                ws.row_dimensions[cell.row].height = 14 * lines
     ws.sheet_view.showGridLines = False

@@ -34,10 +34,15 @@ def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> i
 
 def check(path: str | Path, engine: str = "fast", progress=None) -> checker.Report:
     """Evaluate every formula with `engine` and compare with the reference computed from the file's inputs."""
+    from . import safety
+
     package = read_package(path)
     problem = readback.problem_from_package(package)
+    if engine == "libreoffice":
+        safety.refuse_for_libreoffice(package)
     values = engines.evaluate(path, engine, package, progress)
     report = checker.compare(problem, values, path, package)
+    report.notes = safety.notes(package)
     if engine == "saved" and report.compared == 0 and report.missing:
         raise SheetnetError(
             f"{path}: has no saved values: it was never opened and saved by a spreadsheet application "

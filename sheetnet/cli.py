@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,15 @@ def _user_errors(func):
         except KeyboardInterrupt:
             click.echo("sheetnet: interrupted; no file was changed", err=True)
             sys.exit(130)
+        except MemoryError:
+            click.echo("sheetnet: error: out of memory (the workbook is too large for this machine)", err=True)
+            sys.exit(2)
+        except Exception as exc:  # a bug, not bad input: one line, and the traceback on request
+            if os.environ.get("SHEETNET_DEBUG"):
+                raise
+            click.echo(f"sheetnet: internal error: {type(exc).__name__}: {exc} "
+                       f"(please report it; SHEETNET_DEBUG=1 shows the traceback)", err=True)
+            sys.exit(3)
 
     return wrapper
 

@@ -183,12 +183,12 @@ def from_csv(path: str | Path, outputs: int) -> Dataset:
 
 def from_rows(inputs, targets) -> Dataset:
     """Inline rows from a config: inputs (samples x inputs), targets (samples x outputs)."""
-    x = np.array(inputs, dtype=float)
-    y = np.array(targets, dtype=float)
     for name, table in (("inputs", inputs), ("targets", targets)):
         widths = {len(row) for row in table}
         if len(widths) != 1:
             raise SheetnetError(f"[data] {name}: every row needs the same number of values")
+    x = np.array(inputs, dtype=float)
+    y = np.array(targets, dtype=float)
     if len(x) != len(y):
         raise SheetnetError(f"[data] {len(x)} input rows but {len(y)} target rows")
     return Dataset(x, y, _names("x", x.shape[1]), _names("y", y.shape[1]), "inline")

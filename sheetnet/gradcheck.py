@@ -111,13 +111,12 @@ def write_gradient_check(writer) -> None:
                  "put in the Layer sheets (dL/dW, dL/db at step 0) to about six digits.", SUBTITLE_FONT)
     for name in CHOICE_NAMES:
         block = gl.choice_block(name)
-        writer._text(ws, block.row, 1, name, style="label")
+        writer._text(ws, block.row, 1, f"{name}: {CHOICE_TEXT[name]}", style="label")
         writer._put(ws, block.row, block.col, float(writer.problem.choices[name]), "input").number_format = "General"
-        writer._text(ws, block.row, block.col + 1, CHOICE_TEXT[name], SUBTITLE_FONT)
         writer.wb.defined_names[name] = DefinedName(name, attr_text=block.absolute())
     result = gl.block("gc_result", 0, 0)
     for i, text in enumerate(RESULT_TEXT):
-        writer._text(ws, result.row + i, result.col - 1, text, style="label")
+        writer._text(ws, result.row + i, 1, text, style="label")
     for layer in range(1, s.n_layers + 1):
         sel = gl.block("gc_sel", layer, 0)
         writer._text(ws, sel.row - 1, sel.col, f"Layer {layer}: 1 marks the chosen parameter (last column: bias)",
@@ -135,6 +134,5 @@ def write_gradient_check(writer) -> None:
             writer._put(ws, row, col, formula(i, j), role)
     for i in (2, 3, 4):
         ws.cell(row=result.row + i, column=result.col).number_format = "0.000000E+00"
-    ws.column_dimensions["A"].width = 12
-    ws.column_dimensions["D"].width = 40
-    ws.column_dimensions["E"].width = 16
+    ws.column_dimensions["A"].width = 50
+    ws.column_dimensions["B"].width = 14

@@ -18,7 +18,8 @@ from .layout import Block
 GRADCHECK_SHEET = "Gradient check"
 CHOICE_NAMES = ("gc_layer", "gc_neuron", "gc_input", "gc_epsilon")
 CHOICE_DEFAULTS = {"gc_layer": 1.0, "gc_neuron": 1.0, "gc_input": 1.0, "gc_epsilon": 1e-3}
-PARAMS_TOP = 12
+RESULT_TOP = 9
+PARAMS_TOP = 17
 
 
 class GradcheckLayout:
@@ -56,7 +57,7 @@ class GradcheckLayout:
         s = self.structure
         sheet = GRADCHECK_SHEET
         if kind == "gc_result":
-            return Block(sheet, 4, 5, 5, 1)
+            return Block(sheet, RESULT_TOP, 2, 5, 1)
         if kind in ("gc_sel", "gc_W", "gc_b"):
             fan_in, width = s.fan_in(layer), s.width(layer)
             row = self.param_rows[layer]

@@ -83,6 +83,37 @@ class Structure:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
 
+    def validate(self) -> None:
+        """Refuse a structure no sheetnet wrote (a hand-edited or hostile 'sheetnet' sheet)."""
+        from .config import HIDDEN_ACTIVATIONS, LOSSES, MAX_STEPS, MAX_WIDTH, OPTIMIZERS, OUTPUT_ACTIVATIONS
+
+        problems = []
+        if len(self.sizes) < 3 or any(not isinstance(w, int) or not 1 <= w <= MAX_WIDTH for w in self.sizes):
+            problems.append(f"sizes {list(self.sizes)}")
+        if len(self.activations) != len(self.sizes) - 1:
+            problems.append("activations do not match sizes")
+        elif any(a not in HIDDEN_ACTIVATIONS for a in self.activations[:-1]) or \
+                self.activations[-1] not in OUTPUT_ACTIVATIONS:
+            problems.append(f"activations {list(self.activations)}")
+        if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS:
+            problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r}")
+        if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
+            problems.append(f"steps {self.steps!r}")
+        if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
+            problems.append(f"n_samples {self.n_samples!r}")
+        if len(self.input_names) != self.sizes[0] or len(self.target_names) != self.sizes[-1]:
+            problems.append("column names do not match sizes")
+        for name in ("batches", "class_points"):
+            groups = getattr(self, name) or ()
+            if any(not isinstance(i, int) or not 0 <= i < self.n_samples for group in groups for i in group):
+                problems.append(f"{name} refer to samples that do not exist")
+        if self.batches is not None and (not self.batches or any(not batch for batch in self.batches)):
+            problems.append("empty mini-batch")
+        if not isinstance(self.boundary_grid, int) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
+            problems.append(f"boundary_grid {self.boundary_grid!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
     @classmethod
     def from_json(cls, text: str) -> Structure:
         raw = json.loads(text)
@@ -92,7 +123,9 @@ class Structure:
         for key in ("batches", "class_points"):
             if raw.get(key) is not None:
                 raw[key] = tuple(tuple(item) for item in raw[key])
-        return cls(**raw)
+        structure = cls(**raw)
+        structure.validate()
+        return structure
 
 
 @dataclass

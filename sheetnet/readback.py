@@ -6,6 +6,7 @@ computed from these numbers, never from the config that first generated the file
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,11 @@ def read_structure(package: Package) -> Structure:
     text = meta.constants.get((2, 1))
     try:
         return Structure.from_json(text)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise SheetnetError(f"{path}: the '{META_SHEET}' sheet is damaged ({type(exc).__name__})") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        detail = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else \
+            type(exc).__name__
+        raise SheetnetError(f"{path}: the '{META_SHEET}' sheet is damaged or was edited ({detail}); "
+                            f"regenerate the workbook with sheetnet") from None
 
 
 def read_block(package: Package, block: Block, what: str) -> np.ndarray:

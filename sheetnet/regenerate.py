@@ -54,8 +54,17 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         else:
             redrawn.append(i + 1)
     redrawn += list(range(len(old.weights) + 1, len(new.weights) + 1))
+    kept_masks = 0
+    for key, mask in old.masks.items():
+        if key in new.masks and new.masks[key].shape == mask.shape:
+            new.masks[key] = mask
+            kept_masks += 1
+    if new.choices and old.choices:
+        new.choices.update(old.choices)
     count = workbook.write_workbook(new, target, force=True)
     kept = f"data ({len(new.inputs)} samples), hyper-parameters"
+    if kept_masks:
+        kept += f", {kept_masks} dropout mask block(s)"
     if kept_layers:
         kept += f", initial parameters of layer(s) {', '.join(map(str, kept_layers))}"
     if redrawn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ MAX_PART_BYTES = 1 << 30  # 1 GiB uncompressed for one sheet
 MAX_TOTAL_BYTES = 2 << 30
 MAX_RATIO = 200  # uncompressed / compressed above this (and above 10 MB) looks like a zip bomb
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384  # Excel's own sheet limits
+MAX_CELLS = 10_000_000  # more cells than this is not a workbook a learner opens; refuse before evaluating
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -289,7 +291,7 @@ def read_package(path: str | Path) -> Package:
         with open(path, "rb") as handle:
             if handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
                 hint = " (it looks like an old .xls file: save it as .xlsx)"
-        raise SheetnetError(f"{path}: not an .xlsx workbook (not a zip file){hint}")
+        raise SheetnetError(f"{path}: not an .xlsx workbook (not a zip file, or a truncated one){hint}")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -305,8 +307,9 @@ def read_package(path: str | Path) -> Package:
             raise SheetnetError(f"{path}: refused: it would unpack to {total:,} bytes (more than {MAX_TOTAL_BYTES:,})")
         try:
             return _read(archive, names, path)
-        except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-            raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {exc})") from None
+        except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError, ValueError,
+                zlib.error, IndexError) as exc:
+            raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def _read(archive: zipfile.ZipFile, names: set[str], path: Path) -> Package:
@@ -333,6 +336,9 @@ def _read(archive: zipfile.ZipFile, names: set[str], path: Path) -> Package:
             hidden.add(name)
         sheets[name] = _parse_sheet(name, _read_part(archive, target, path), strings, path)
         order.append(name)
+        cells = sum(len(s.formula_texts) + len(s.constants) for s in sheets.values())
+        if cells > MAX_CELLS:
+            raise SheetnetError(f"{path}: refused: more than {MAX_CELLS:,} cells")
     defined = {}
     for element in workbook.iter(f"{NS_MAIN}definedName"):
         if element.get("localSheetId") is None and element.text:
