@@ -127,6 +127,12 @@ def _number(section: str, key: str, value: Any, *, integer: bool = False) -> flo
     return int(value) if integer else float(value)
 
 
+def _boolean(section: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SheetnetError(f"{_where(section, key)} must be true or false, got {value!r}")
+    return value
+
+
 def _choice(section: str, key: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise SheetnetError(
@@ -212,9 +218,7 @@ def _validate_training(raw: dict) -> TrainingConfig:
             raise SheetnetError(f"[training] batch_size must be 0 (full batch) or more, got {batch}")
         out["batch_size"] = batch
     if "train_biases" in raw:
-        if not isinstance(raw["train_biases"], bool):
-            raise SheetnetError(f"[training] train_biases must be true or false, got {raw['train_biases']!r}")
-        out["train_biases"] = raw["train_biases"]
+        out["train_biases"] = _boolean(s, "train_biases", raw["train_biases"])
     return TrainingConfig(**out)
 
 
@@ -274,9 +278,7 @@ def _validate_workbook(raw: dict) -> WorkbookConfig:
             raise SheetnetError(f"[workbook] boundary_grid must be 0 (no boundary sheet) or 2 to 60, got {grid}")
         out["boundary_grid"] = grid
     if "gradient_check" in raw:
-        if not isinstance(raw["gradient_check"], bool):
-            raise SheetnetError(f"[workbook] gradient_check must be true or false, got {raw['gradient_check']!r}")
-        out["gradient_check"] = raw["gradient_check"]
+        out["gradient_check"] = _boolean("workbook", "gradient_check", raw["gradient_check"])
     return WorkbookConfig(**out)
 
 
