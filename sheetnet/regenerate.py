@@ -18,9 +18,11 @@ from .problem import Problem
 
 def _raw_config(old: Problem) -> dict:
     s = old.structure
-    training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases}
-    training.update({k: v for k, v in old.hyper.items() if k not in ("leaky_slope", "l2_penalty")})
-    training["l2"] = old.hyper.get("l2_penalty", 0.0)
+    training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
+                "batch_size": len(s.batches[0]) if s.batches else 0}
+    # Named cells -> config keys (the cells are named so that none reads as a cell address).
+    cell_to_key = {"l2_penalty": "l2", "dropout_rate": "dropout"}
+    training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k != "leaky_slope"})
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
                "loss": s.loss}
     if "leaky_slope" in old.hyper:
@@ -54,6 +56,8 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         else:
             redrawn.append(i + 1)
     redrawn += list(range(len(old.weights) + 1, len(new.weights) + 1))
+    if not redrawn:  # every initial parameter is the old one: so is the way they were made
+        new.structure = replace(new.structure, init_scheme=old.structure.init_scheme)
     kept_masks = 0
     for key, mask in old.masks.items():
         if key in new.masks and new.masks[key].shape == mask.shape:
