@@ -314,7 +314,7 @@ def _check_consistent(cfg: Config) -> None:
         raise SheetnetError("[network] loss = \"bce\" needs output = \"sigmoid\"")
     if net.loss == "cross_entropy" and net.output != "softmax":
         raise SheetnetError("[network] loss = \"cross_entropy\" needs output = \"softmax\"")
-    if net.output == "softmax" and net.sizes[-1] < 2:
+    if net.output == "softmax" and cfg.sizes_given and net.sizes[-1] < 2:
         raise SheetnetError("[network] output = \"softmax\" needs at least 2 outputs in sizes")
     if cfg.init.scheme == "explicit" and cfg.init.weights is None:
         raise SheetnetError("[init] scheme = \"explicit\" needs weights (and optionally biases)")

@@ -21,6 +21,8 @@ def load_dataset(cfg: Config) -> datasets.Dataset:
         path = Path(data.csv)
         if not path.is_absolute():
             path = Path(cfg.base_dir) / path
+        if cfg.network.loss == "cross_entropy":
+            return _csv_classes(path, cfg)
         return datasets.from_csv(path, outputs)
     if data.inputs is not None:
         return datasets.from_rows(data.inputs, data.targets)
@@ -34,6 +36,28 @@ def load_dataset(cfg: Config) -> datasets.Dataset:
         return getattr(datasets, data.builtin)(data.n, data.noise, seed, one_hot=one_hot)
     classes = (outputs if cfg.sizes_given else 3) if one_hot else 2
     return getattr(datasets, data.builtin)(data.n, data.noise, seed, classes=classes, one_hot=one_hot)
+
+
+def _csv_classes(path: Path, cfg: Config) -> datasets.Dataset:
+    """Cross-entropy data from CSV: one-hot target columns, or one column of class indices 0..k-1."""
+    classes = cfg.network.sizes[-1] if cfg.sizes_given else None
+    one_column = datasets.from_csv(path, 1)
+    labels = one_column.targets[:, 0]
+    width = one_column.inputs.shape[1] + 1
+    is_index = np.all(labels == np.round(labels)) and labels.min() >= 0 and (
+        classes is None or width == cfg.network.sizes[0] + 1)
+    if classes is not None and width != cfg.network.sizes[0] + 1:
+        return datasets.from_csv(path, classes)  # one-hot columns
+    if not is_index:
+        raise SheetnetError(f"{path}: cross_entropy needs one-hot target columns or a last column of class "
+                            f"indices 0, 1, 2, ...")
+    count = int(labels.max()) + 1 if classes is None else classes
+    if labels.max() >= count:
+        raise SheetnetError(f"{path}: class index {int(labels.max())} but only {count} outputs in sizes")
+    count = max(count, 2)
+    names = tuple(f"class {c}" for c in range(count))
+    return datasets.Dataset(one_column.inputs, np.eye(count)[labels.astype(int)], one_column.input_names, names,
+                            one_column.name)
 
 
 def _sizes(cfg: Config, dataset: datasets.Dataset) -> tuple[int, ...]:

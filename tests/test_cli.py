@@ -95,3 +95,22 @@ def test_python_dash_m_works():
 
     result = subprocess.run([sys.executable, "-m", "sheetnet", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "check" in result.stdout
+
+
+def test_csv_class_index_column_for_cross_entropy(tmp_path):
+    """A last column of class indices becomes one-hot targets (as many classes as softmax outputs)."""
+    csv = tmp_path / "classes.csv"
+    csv.write_text("x1,x2,class\n0,0,0\n1,0,1\n0,1,2\n1,1,1\n")
+    cfg = tmp_path / "net.toml"
+    cfg.write_text('[network]\nsizes = [2, 3, 4]\noutput = "softmax"\nloss = "cross_entropy"\n'
+                   '[data]\ncsv = "classes.csv"\n[training]\nsteps = 1\n')
+    out = tmp_path / "net.xlsx"
+    assert run("new", "--config", cfg, "-o", out).exit_code == 0
+    from sheetnet.readback import read_problem
+
+    problem = read_problem(out)
+    assert problem.targets.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]
+    assert run("check", out).exit_code == 0
+    csv.write_text("x1,x2,class\n0,0,0.5\n")
+    result = run("new", "--config", cfg, "-o", tmp_path / "bad.xlsx")
+    assert result.exit_code == 2 and "class" in result.output
