@@ -26,18 +26,12 @@ class RawRows:
         self.extent: dict[str, tuple[int, int]] = {}
 
     def remember_style(self, role: str, cell) -> None:
-        """Learn the cellXfs index of a named style from a cell openpyxl styled with it."""
+        """Learn the cellXfs index of a named style from a cell openpyxl has just styled with it."""
         if role not in self.style_ids:
-            self.style_ids[role] = cell
-        # resolved lazily: the index exists once the cell is styled
+            self.style_ids[role] = cell.style_id
 
     def _style(self, role: str | None) -> str:
-        if role is None:
-            return ""
-        probe = self.style_ids[role]
-        if not isinstance(probe, int):
-            probe = self.style_ids[role] = probe.style_id
-        return f' s="{probe}"'
+        return "" if role is None else f' s="{self.style_ids[role]}"'
 
     def _note_extent(self, sheet: str, row: int, col: int) -> None:
         rows, cols = self.extent.get(sheet, (0, 0))

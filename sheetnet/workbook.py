@@ -25,7 +25,6 @@ from .layout import (
     DATA_SHEET,
     FIRST_BLOCK_ROW,
     META_SHEET,
-    QUANTITY_NAMES,
     TRAINING_SHEET,
     Block,
     Layout,
@@ -37,7 +36,6 @@ from .rawrows import RAW_FROM_STEP, RawRows
 from .styles import (
     GROUP_FONT,
     KIND_ROLES,
-    ROLES,
     SUBTITLE_FONT,
     TITLE_FONT,
     named_styles,
@@ -111,9 +109,8 @@ class Writer:
             return None
         cell = ws.cell(row=row, column=col, value=value)
         if style:
-            self.raw.remember_style(style, cell)
-        if style:
             cell.style = style_name(style)
+            self.raw.remember_style(style, cell)
         if font is not None:
             cell.font = font
         return cell
@@ -355,4 +352,4 @@ def write_workbook(problem: Problem, path: str | Path, force: bool = False, prog
     return count
 
 
-__all__ = ["write_workbook", "workbook_bytes", "QUANTITY_NAMES", "ROLES"]
+__all__ = ["write_workbook", "workbook_bytes"]

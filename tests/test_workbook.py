@@ -172,3 +172,18 @@ def test_defined_names_are_not_cell_addresses(name):
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", defined)
         assert not re.fullmatch(r"[A-Za-z]{1,3}[0-9]+", defined), f"{defined} is a cell address"
         assert not re.fullmatch(r"[Rr][0-9]*[Cc][0-9]*", defined), f"{defined} is an R1C1 address"
+
+
+def test_later_steps_written_as_raw_rows_keep_their_styles(tmp_path):
+    """Steps from 2 on bypass openpyxl: every cell must still carry its role's named style."""
+    path = build(tmp_path, training={"steps": 4})
+    layout = Layout(problem_of(training={"steps": 4}).structure)
+    wb = load_workbook(path)
+    ws = wb["Layer 1"]
+    for step in (1, 3):
+        top = layout.block_top(step)
+        assert ws.cell(top, 1).style == "sheetnet step"
+        assert ws.cell(top, 2).style == "sheetnet label"
+        for kind, style in (("z", "sheetnet forward"), ("dz", "sheetnet gradient"), ("W", "sheetnet update")):
+            block = layout.block(kind, 1, step)
+            assert ws.cell(block.row, block.col).style == style, (kind, step)
