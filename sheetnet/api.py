@@ -32,7 +32,7 @@ def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> i
     return workbook.write_workbook(problem, out, force=force, progress=progress)
 
 
-def check(path: str | Path, engine: str = "fast", progress=None) -> checker.Report:
+def check(path: str | Path, engine: str = "fast", progress=None, limit: int = 10) -> checker.Report:
     """Evaluate every formula with `engine` and compare with the reference computed from the file's inputs."""
     from . import safety
 
@@ -41,7 +41,7 @@ def check(path: str | Path, engine: str = "fast", progress=None) -> checker.Repo
     if engine == "libreoffice":
         safety.refuse_for_libreoffice(package)
     values = engines.evaluate(path, engine, package, progress)
-    report = checker.compare(problem, values, path, package)
+    report = checker.compare(problem, values, path, package, limit=limit)
     report.notes = safety.notes(package)
     if engine == "saved" and report.compared == 0 and report.missing:
         raise SheetnetError(

@@ -187,7 +187,8 @@ def _formula_mask(package: Package, sheet: str, shape: tuple[int, int]) -> np.nd
     return mask
 
 
-def compare(problem: Problem, values: GridValues, path: str | Path, package: Package | None = None) -> Report:
+def compare(problem: Problem, values: GridValues, path: str | Path, package: Package | None = None,
+            limit: int = 10) -> Report:
     """Check every derived cell of the layout against the reference trace, all blocks at once."""
     layout = Layout(problem.structure)
 
@@ -198,7 +199,7 @@ def compare(problem: Problem, values: GridValues, path: str | Path, package: Pac
 
     with np.errstate(all="ignore"):
         trace = reference.run(problem, observed)
-    report = Report(str(path), values.engine)
+    report = Report(str(path), values.engine, limit=limit)
     report.diverged_at = first_divergence(problem, trace)
     keys = layout.derived_keys()
     blocks = [layout.block(*key) for key in keys]

@@ -57,3 +57,37 @@ def test_number_typed_over_a_formula_is_reported_even_when_it_is_right(tmp_path)
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 1
     assert "plain values" in result.output and name in result.output
+
+
+RICH = {
+    "softmax-ce-adam-batches-dropout-l2": dict(
+        network={"sizes": [2, 3, 3], "output": "softmax", "loss": "cross_entropy", "activation": "leaky_relu"},
+        training={"steps": 2, "optimizer": "adam", "batch_size": 4, "dropout": 0.3, "l2": 0.01},
+        data={"builtin": "spiral", "n": 8}),
+    "sigmoid-mse-momentum": dict(
+        network={"sizes": [2, 3, 2, 1], "activation": ["tanh", "sigmoid"], "output": "sigmoid"},
+        training={"steps": 2, "optimizer": "momentum"}),
+}
+
+
+@pytest.mark.parametrize("config_name", RICH)
+def test_every_kind_of_formula_is_checked(tmp_path, config_name):
+    """Break one cell of every kind of formula, in turn: the check must name that very cell."""
+    from sheetnet import api, readback
+
+    clean = build(tmp_path, "clean.xlsx", **RICH[config_name])
+    layout = Layout(readback.read_problem(clean).structure)
+    kinds = {}
+    for key in layout.derived_keys():
+        kinds.setdefault((key[0], key[1] == layout.structure.n_layers), key)
+    assert len(kinds) > 25
+    for key in kinds.values():
+        block = layout.block(*key)
+        wb = load_workbook(clean)
+        cell = wb[block.sheet][block.cell()]
+        cell.value = f"=({cell.value[1:]})*1.5+0.1"
+        broken = tmp_path / "broken.xlsx"
+        wb.save(broken)
+        report = api.check(broken, limit=100_000)
+        named = {f"{m.sheet}!{m.cell}" for m in report.mismatches}
+        assert f"{block.sheet}!{block.cell()}" in named, key
