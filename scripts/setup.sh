@@ -9,8 +9,8 @@ if ! command -v soffice >/dev/null 2>&1; then
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    libreoffice-calc-nogui poppler-utils >/dev/null
+  # The same packages (with their recommends) the tests were developed against.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libreoffice-calc-nogui poppler-utils >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"
