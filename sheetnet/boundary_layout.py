@@ -12,7 +12,7 @@ for v = 0 (initial parameters) and 1 (final); ("bd_class", c, 0) the data points
 
 from __future__ import annotations
 
-from .layout import DATA_SHEET, Block
+from .layout import Block
 
 BOUNDARY_SHEET = "Boundary"
 GRID_TOP = 8
@@ -70,7 +70,3 @@ class BoundaryLayout:
             keys += [("bd_z", s.n_layers, variant), ("bd_out", 0, variant), ("bd_grid", 0, variant)]
         keys += [("bd_class", c, 0) for c in range(self.n_classes) if self.class_members[c]]
         return keys
-
-    def data_block(self) -> Block:
-        s = self.structure
-        return Block(DATA_SHEET, 5, 2, s.n_samples, 2)

@@ -88,6 +88,14 @@ class Report:
 SUM_TOLERANCE = 1e-12  # of the sum of the absolute terms
 
 
+def _layer_input(problem: Problem, trace, layer: int, step: int) -> np.ndarray:
+    """What layer `layer` multiplies by its weights at a step: the batch's inputs, or the previous layer's output."""
+    s = problem.structure
+    if layer == 1:
+        return problem.inputs[list(s.samples_at(step))]
+    return trace[("ad" if s.dropout else "a", layer - 1, step)]
+
+
 def _term_scale(problem: Problem, trace, key) -> np.ndarray | None:
     """For a cell that sums products (z = W a + b, dL/dW, dL/da), the sum of the terms' sizes."""
     kind, layer, step = key
@@ -105,15 +113,10 @@ def _term_scale(problem: Problem, trace, key) -> np.ndarray | None:
         else:
             weights = trace[("W", layer, step)]
             bias = trace[("b", layer, step if s.train_biases else 0)][:, 0]
-            if layer == 1:
-                prev = problem.inputs[list(s.samples_at(step))]
-            else:
-                prev = trace[("ad" if s.dropout else "a", layer - 1, step)]
+            prev = _layer_input(problem, trace, layer, step)
         return np.abs(prev) @ np.abs(weights).T + np.abs(bias)
     if kind == "dW":
-        prev = problem.inputs[list(s.samples_at(step))] if layer == 1 else \
-            trace[("ad" if s.dropout else "a", layer - 1, step)]
-        return np.abs(trace[("dz", layer, step)]).T @ np.abs(prev)
+        return np.abs(trace[("dz", layer, step)]).T @ np.abs(_layer_input(problem, trace, layer, step))
     if kind == "dA" and layer < s.n_layers:
         return np.abs(trace[("dz", layer + 1, step)]) @ np.abs(trace[("W", layer + 1, step)])
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .cellref import column_letters
-from .layout import Block, Layout, quote_sheet
+from .layout import TRAINING_SHEET, Block, Layout, quote_sheet
 
 Formula = Callable[[int, int], str]
 
@@ -277,7 +277,7 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
     """The formula writer for one derived block."""
     kind, layer, step = key
     if layer == 0:
-        return training_formulas(Refs(layout, "Training"), kind, step)
+        return training_formulas(Refs(layout, TRAINING_SHEET), kind, step)
     refs = Refs(layout, layout.block(kind, layer, step).sheet)
     last = layout.structure.n_layers
     if kind in ("x", "z", "max", "exp", "sum", "a", "ad"):

@@ -161,15 +161,10 @@ def build_problem(cfg: Config) -> Problem:
     if cfg.network.output == "softmax" and sizes[-1] < 2:
         raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns")
     weights, biases = initial_parameters(cfg, sizes)
-    n_hidden = len(sizes) - 2
-    acts = cfg.network.activation
-    hidden = acts * n_hidden if len(acts) == 1 else acts
-    if len(hidden) != n_hidden:
-        raise SheetnetError(f"[network] activation lists {len(acts)} names for {n_hidden} hidden layers")
     t = cfg.training
     structure = Structure(
         sizes=tuple(sizes),
-        activations=(*hidden, cfg.network.output),
+        activations=(*cfg.hidden_activations, cfg.network.output),
         loss=cfg.network.loss,
         optimizer=t.optimizer,
         steps=t.steps,

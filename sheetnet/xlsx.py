@@ -69,7 +69,6 @@ class SheetCells:
     formula_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     formula_texts: list[str] = field(default_factory=list)
     formula_cache: tuple = ((), ())  # (attributes, value text) of each formula cell, as saved
-    array_formulas: list[tuple[int, int]] = field(default_factory=list)
     strings: list[str] = field(default_factory=list)
     max_row: int = 0
     max_col: int = 0
@@ -236,8 +235,7 @@ def _parse_sheet_general(name: str, data: bytes, strings: list[str], path: Path)
         text = unescape((formula_match.group(2) or b"").decode("utf-8"))
         f_type = f_attrs.get(b"t", b"normal")
         if f_type == b"array" or f_type == b"dataTable":
-            cells.array_formulas.append((row, col))
-            text = text or "#N/A"
+            text = text or "#N/A"  # evaluated as a plain formula: a range in it then gives #VALUE!
         elif f_type == b"shared":
             index = f_attrs.get(b"si")
             if text:
