@@ -24,10 +24,10 @@ import threading
 import time
 from pathlib import Path
 
-from sheetnet import config
+from sheetnet.evaluate.libreoffice import _registry_xml, soffice_path, version
 from sheetnet.layout import Layout
-from sheetnet.libreoffice import _registry_xml, soffice_path, version
-from sheetnet.plan import build_problem
+from sheetnet.model import config
+from sheetnet.model.plan import build_problem
 
 SIZES = (1_000, 10_000, 100_000, 200_000, 1_000_000)
 TIME_CAP_SECONDS = 900

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from sheetnet import libreoffice
+from sheetnet.evaluate import libreoffice
 
 ROWS = {"About": 48, "Data": 12, "Training": 46, "Boundary": 34, "Gradient check": 30}
 LAYER_ROWS = 18

@@ -1,3 +1,3 @@
-from .cli import main
+from sheetnet.cli import main
 
 main()

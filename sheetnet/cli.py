@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
-from . import api, config, examples, progress
-from .errors import SheetnetError
+from sheetnet import api, progress
+from sheetnet.api import examples
+from sheetnet.errors import SheetnetError
+from sheetnet.model import config
 
 
 def _user_errors(func):
@@ -123,7 +125,7 @@ def new(dataset, out, config_path, data, force, **options) -> None:
     cfg = config.load(config_path, overrides)
     if Path(out).suffix.lower() != ".xlsx":
         raise SheetnetError(f"{out}: the output must be an .xlsx file")
-    from .files import check_writable
+    from sheetnet.files import check_writable
 
     check_writable(Path(out), force)
     problem, size, warnings = api.prepare(cfg)
@@ -131,7 +133,7 @@ def new(dataset, out, config_path, data, force, **options) -> None:
     for warning in warnings:
         click.echo(f"sheetnet: warning: {warning}", err=True)
     started = time.perf_counter()
-    from . import workbook
+    from sheetnet.sheets import workbook
 
     with progress.bar("writing", size.formula_cells) as update:
         count = workbook.write_workbook(problem, out, force=force, progress=update)
@@ -166,7 +168,7 @@ def check(path, engine) -> None:
 @_user_errors
 def regenerate(path, out, force, **options) -> None:
     """Rebuild PATH keeping its data, initial parameters and hyper-parameters (your edits)."""
-    from . import regenerate as regen
+    from sheetnet.api import regenerate as regen
 
     target = Path(out or path)
     started = time.perf_counter()
@@ -177,7 +179,7 @@ def regenerate(path, out, force, **options) -> None:
 @main.command()
 def datasets() -> None:
     """List the built-in datasets (use one with `sheetnet new NAME` or [data] builtin = "NAME")."""
-    from .datasets import BUILTIN_DESCRIPTIONS
+    from sheetnet.model.datasets import BUILTIN_DESCRIPTIONS
 
     for name, text in BUILTIN_DESCRIPTIONS.items():
         click.echo(f"{name:8} {text}")
@@ -193,7 +195,7 @@ def datasets() -> None:
 @_user_errors
 def predict_command(path, inputs, engine) -> None:
     """Run the workbook's trained network (its final parameters) on INPUTS, e.g. `predict exam.xlsx 3 7`."""
-    from . import use
+    from sheetnet.api import use
 
     try:
         values = [float(text) for text in inputs]
@@ -217,7 +219,7 @@ def predict_command(path, inputs, engine) -> None:
 @_user_errors
 def export_command(path, out, engine, force) -> None:
     """Write the workbook's final parameters and its network description as JSON."""
-    from . import use
+    from sheetnet.api import use
 
     use.write_export(path, out, force, engine)
     click.echo(f"wrote {out}")

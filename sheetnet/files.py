@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import SheetnetError
+from sheetnet.errors import SheetnetError
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"

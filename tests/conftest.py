@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sheetnet import api, config, plan
-from sheetnet.libreoffice import soffice_path
+from sheetnet import api
+from sheetnet.evaluate.libreoffice import soffice_path
+from sheetnet.model import config, plan
 
 REPO = Path(__file__).resolve().parent.parent
 

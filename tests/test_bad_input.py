@@ -342,7 +342,7 @@ CONFIGS = st.fixed_dictionaries({
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(CONFIGS)
 def test_any_valid_config_builds_a_workbook_that_checks_clean(tmp_path, raw):
-    from sheetnet import config
+    from sheetnet.model import config
 
     out = tmp_path / f"net-{abs(hash(str(raw)))}.xlsx"
     api.build(config.from_dict({k: dict(v) for k, v in raw.items()}), out)

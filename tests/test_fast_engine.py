@@ -12,11 +12,12 @@ import random
 import pytest
 from openpyxl import Workbook
 
-from sheetnet import api, engines, libreoffice, xlsx
+from sheetnet import api
+from sheetnet.api.examples import example_configs
 from sheetnet.errors import SheetnetError
-from sheetnet.examples import example_configs
-from sheetnet.fast.evaluate import evaluate_package
-from sheetnet.values import TEXT
+from sheetnet.evaluate import engines, libreoffice, xlsx
+from sheetnet.evaluate.fast.evaluate import evaluate_package
+from sheetnet.evaluate.values import TEXT
 
 from .conftest import REPO, build
 
@@ -153,7 +154,7 @@ def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, name):
     real = libreoffice.evaluate(path)
     # The finite difference and relative difference of the gradient check subtract nearly equal
     # losses: engines legitimately differ there by ~1e-15/epsilon (the checker allows for it).
-    from sheetnet import readback
+    from sheetnet.check import readback
     from sheetnet.layout import Layout
 
     result = Layout(readback.problem_from_package(package).structure).block("gc_result", 0, 0)

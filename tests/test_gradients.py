@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sheetnet import reference
+from sheetnet.reference import training as reference
 
 from .conftest import problem_of
 

@@ -9,10 +9,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetnet import api, libreoffice, readback, reference, xlsx
+from sheetnet import api
+from sheetnet.check import readback
 from sheetnet.cli import main
-from sheetnet.fast.evaluate import evaluate_package
+from sheetnet.evaluate import libreoffice, xlsx
+from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
+from sheetnet.reference import training as reference
 
 from .conftest import build
 

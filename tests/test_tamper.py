@@ -50,7 +50,7 @@ def test_check_names_the_tampered_cell(tmp_path, kind, layer, i, j, replacement)
 def test_number_typed_over_a_formula_is_reported_even_when_it_is_right(tmp_path):
     """Pasting the right value over a formula leaves a dead cell: the check must still fail."""
     path = build(tmp_path, **SECTIONS)
-    from sheetnet import reference
+    from sheetnet.reference import training as reference
 
     expected = reference.run(problem_of(**SECTIONS))[("z", 1, 1)][0, 0]
     name, _ = _tamper(path, "z", 1, 1, 0, 0, float(expected))
@@ -73,7 +73,8 @@ RICH = {
 @pytest.mark.parametrize("config_name", RICH)
 def test_every_kind_of_formula_is_checked(tmp_path, config_name):
     """Break one cell of every kind of formula, in turn: the check must name that very cell."""
-    from sheetnet import api, readback
+    from sheetnet import api
+    from sheetnet.check import readback
 
     clean = build(tmp_path, "clean.xlsx", **RICH[config_name])
     layout = Layout(readback.read_problem(clean).structure)

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from sheetnet import reference
+from sheetnet.reference import training as reference
 
 from .conftest import problem_of
 
@@ -131,7 +131,7 @@ def test_reference_matches_torch(name):
 
 def test_grid_covers_every_option():
     """Every value of every option in the config schema appears in the torch grid."""
-    from sheetnet import config
+    from sheetnet.model import config
 
     seen: dict[str, set] = {"activation": set(), "output": set(), "loss": set(), "optimizer": set()}
     flags = set()

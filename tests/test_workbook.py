@@ -8,9 +8,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Tokenizer
 
-from sheetnet import api, engines, reference
+from sheetnet import api
+from sheetnet.evaluate import engines
 from sheetnet.layout import Layout
-from sheetnet.workbook import workbook_bytes
+from sheetnet.reference import training as reference
+from sheetnet.sheets.workbook import workbook_bytes
 
 from .conftest import build, problem_of
 

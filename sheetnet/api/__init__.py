@@ -1,0 +1,52 @@
+"""The library behind the CLI: build a workbook from a config, check a workbook with an engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sheetnet.check import compare as checker
+from sheetnet.check import readback
+from sheetnet.errors import SheetnetError
+from sheetnet.evaluate import engines
+from sheetnet.evaluate.xlsx import read_package
+from sheetnet.model.config import Config
+
+
+def prepare(cfg: Config):
+    """The problem a config describes and the size of its workbook (refused if no spreadsheet holds it)."""
+    from sheetnet.layout import Layout, size
+    from sheetnet.model import plan
+
+    problem = plan.build_problem(cfg)
+    measured = size.measure(Layout(problem.structure))
+    warnings = size.check(measured)
+    return problem, measured, warnings
+
+
+def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> int:
+    """Write the workbook for a config; returns its number of formula cells."""
+    from sheetnet.files import check_writable
+    from sheetnet.sheets import workbook
+
+    check_writable(Path(out), force)
+    problem, _, _ = prepare(cfg)
+    return workbook.write_workbook(problem, out, force=force, progress=progress)
+
+
+def check(path: str | Path, engine: str = "fast", progress=None, limit: int = 10) -> checker.Report:
+    """Evaluate every formula with `engine` and compare with the reference computed from the file's inputs."""
+    from sheetnet.evaluate import safety
+
+    package = read_package(path)
+    problem = readback.problem_from_package(package)
+    if engine == "libreoffice":
+        safety.refuse_for_libreoffice(package)
+    values = engines.evaluate(path, engine, package, progress)
+    report = checker.compare(problem, values, path, package, limit=limit)
+    report.notes = safety.notes(package)
+    if engine == "saved" and report.compared == 0 and report.missing:
+        raise SheetnetError(
+            f"{path}: has no saved values: it was never opened and saved by a spreadsheet application "
+            f"(save it from Excel or LibreOffice, or use --engine fast or --engine libreoffice)"
+        )
+    return report

@@ -1,0 +1,49 @@
+"""The example workbooks: one config each in `example_configs/`, written to `workbooks/` and checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from sheetnet import api
+from sheetnet.model import config
+
+
+def example_configs() -> dict[str, Path]:
+    """Example name -> its TOML config, in name order."""
+    folder = resources.files("sheetnet") / "example_configs"
+    return {Path(item.name).stem: Path(str(item)) for item in sorted(folder.iterdir(), key=lambda p: p.name)
+            if item.name.endswith(".toml")}
+
+
+def example_summary(path: Path) -> str:
+    """The first comment line of an example config: what the example shows."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
+
+
+def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
+                         echo: Callable[[str], None] = print, only: list[str] | None = None) -> int:
+    """Write every example into `folder` (its own files: overwritten) and check it; returns failures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for name, cfg_path in example_configs().items():
+        if only and name not in only:
+            continue
+        out = folder / f"{name}.xlsx"
+        started = time.perf_counter()
+        count = api.build(config.load(cfg_path), out, force=True)
+        line = f"{out}: {count:,} formula cells, written in {time.perf_counter() - started:.1f} s"
+        if check:
+            started = time.perf_counter()
+            report = api.check(out, engine)
+            line += f"; {report.verdict()} [{time.perf_counter() - started:.1f} s]"
+            if not report.ok:
+                failures += 1
+                line += "\n" + "\n".join(report.details())
+        echo(line)
+    return failures

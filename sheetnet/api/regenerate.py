@@ -1,0 +1,79 @@
+"""Rebuild a workbook from an existing one, keeping what the user edited in it.
+
+Kept: the data, the initial weights and biases, the hyper-parameters, the structure. An option
+overrides what it names; initial parameters of a layer whose shape an option changed (or all of
+them, after --seed) are drawn anew, and the result lists what could not be kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from sheetnet.check import readback
+from sheetnet.files import check_writable
+from sheetnet.model import config, plan
+from sheetnet.model.config import WorkbookConfig
+from sheetnet.model.problem import Problem
+from sheetnet.sheets import workbook
+
+
+def _raw_config(old: Problem) -> dict:
+    s = old.structure
+    training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
+                "batch_size": len(s.batches[0]) if s.batches else 0}
+    # Named cells -> config keys (the cells are named so that none reads as a cell address).
+    cell_to_key = {"l2_penalty": "l2", "dropout_rate": "dropout"}
+    training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k != "leaky_slope"})
+    network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
+               "loss": s.loss}
+    if "leaky_slope" in old.hyper:
+        network["leaky_slope"] = old.hyper["leaky_slope"]
+    return {
+        "network": network,
+        "training": training,
+        "init": {"scheme": "xavier" if s.init_scheme == "xavier" else "he", "seed": s.seed},
+        "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist()},
+        "workbook": {"boundary_grid": s.boundary_grid if s.sizes[0] == 2 else WorkbookConfig.boundary_grid,
+                     "gradient_check": s.gradient_check or s.steps == 0},
+    }
+
+
+def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bool = False) -> tuple[int, str]:
+    """Write the rebuilt workbook; returns (formula cells, a sentence on what was kept)."""
+    check_writable(target, force)
+    old = readback.read_problem(source)
+    raw = config.apply_overrides(_raw_config(old), overrides)
+    cfg = config.from_dict(raw)
+    new = plan.build_problem(cfg)
+    new.structure = replace(new.structure, input_names=old.structure.input_names,
+                            target_names=old.structure.target_names, dataset=old.structure.dataset)
+    reseeded = "seed" in overrides.get("init", {})
+    kept_layers, redrawn = [], []
+    for i, (w_old, b_old) in enumerate(zip(old.weights, old.biases, strict=True)):
+        same_shape = i < len(new.weights) and new.weights[i].shape == w_old.shape
+        if same_shape and not reseeded:
+            new.weights[i], new.biases[i] = w_old, b_old
+            kept_layers.append(i + 1)
+        else:
+            redrawn.append(i + 1)
+    redrawn += list(range(len(old.weights) + 1, len(new.weights) + 1))
+    if not redrawn:  # every initial parameter is the old one: so is the way they were made
+        new.structure = replace(new.structure, init_scheme=old.structure.init_scheme)
+    kept_masks = 0
+    for key, mask in old.masks.items():
+        if key in new.masks and new.masks[key].shape == mask.shape:
+            new.masks[key] = mask
+            kept_masks += 1
+    if new.choices and old.choices:
+        new.choices.update(old.choices)
+    count = workbook.write_workbook(new, target, force=True)
+    kept = f"data ({len(new.inputs)} samples), hyper-parameters"
+    if kept_masks:
+        kept += f", {kept_masks} dropout mask block(s)"
+    if kept_layers:
+        kept += f", initial parameters of layer(s) {', '.join(map(str, kept_layers))}"
+    if redrawn:
+        why = "--seed given" if reseeded else "shape changed"
+        kept += f"; drew new initial parameters for layer(s) {', '.join(map(str, redrawn))} ({why})"
+    return count, kept

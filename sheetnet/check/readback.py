@@ -1,0 +1,81 @@
+"""Read a sheetnet workbook's structure and its input cells back into a Problem.
+
+This is how the checker learns what a (possibly user-edited) workbook now says: the reference is
+computed from these numbers, never from the config that first generated the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.xlsx import Package, read_package
+from sheetnet.layout import META_SHEET, Block, Layout, quote_sheet
+from sheetnet.model.problem import CHOICE_NAMES, Problem, Structure
+
+
+def read_structure(package: Package) -> Structure:
+    path = package.path
+    try:
+        meta = package.sheet(META_SHEET)
+    except KeyError:
+        raise SheetnetError(f"{path}: not a sheetnet workbook (no '{META_SHEET}' sheet)") from None
+    text = meta.constants.get((2, 1))
+    try:
+        return Structure.from_json(text)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        detail = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else \
+            type(exc).__name__
+        raise SheetnetError(f"{path}: the '{META_SHEET}' sheet is damaged or was edited ({detail}); "
+                            f"regenerate the workbook with sheetnet") from None
+
+
+def read_block(package: Package, block: Block, what: str) -> np.ndarray:
+    """The numbers in a block of input cells; anything else is an error naming the cell."""
+    try:
+        sheet = package.sheet(block.sheet)
+    except KeyError:
+        raise SheetnetError(f"{package.path}: sheet '{block.sheet}' is missing") from None
+    values = np.zeros((block.nrows, block.ncols))
+    for i, j, row, col in block.cells():
+        value = sheet.constants.get((row, col))
+        if value is None:
+            value = sheet.formulas.get((row, col))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise SheetnetError(
+                f"{package.path}: {quote_sheet(block.sheet)}!{block.cell(i, j)} ({what}) should hold a number, "
+                f"found {value!r}"
+            )
+        values[i, j] = value
+    return values
+
+
+def problem_from_package(package: Package) -> Problem:
+    """Structure and input numbers of a sheetnet workbook."""
+    structure = read_structure(package)
+    layout = Layout(structure)
+    inputs = read_block(package, layout.inputs_block(), "input")
+    targets = read_block(package, layout.targets_block(), "target")
+    weights, biases = [], []
+    for layer in range(1, structure.n_layers + 1):
+        weights.append(read_block(package, layout.block("W", layer, 0), f"initial weight W{layer}"))
+        biases.append(read_block(package, layout.block("b", layer, 0), f"initial bias b{layer}")[:, 0])
+    hyper = {name: float(read_block(package, layout.hyper_block(name), name)[0, 0]) for name in layout.hyper_names}
+    masks = {}
+    if structure.dropout:
+        for step in range(structure.steps + 1):
+            for layer in range(1, structure.n_layers):
+                masks[(layer, step)] = read_block(package, layout.block("mask", layer, step),
+                                                  f"dropout mask, layer {layer}, step {step}")
+    choices = {}
+    if layout.gradcheck is not None:
+        choices = {name: float(read_block(package, layout.gradcheck.choice_block(name), name)[0, 0])
+                   for name in CHOICE_NAMES}
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices)
+
+
+def read_problem(path: str | Path) -> Problem:
+    return problem_from_package(read_package(path))

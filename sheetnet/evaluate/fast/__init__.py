@@ -1,0 +1,1 @@
+"""sheetnet's own evaluator: formula shapes parsed once, numpy per (shape, dependency level)."""

@@ -1,0 +1,200 @@
+"""Turn a validated Config into a Problem: load the data, fix the sizes, draw the initial weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sheetnet.errors import SheetnetError
+from sheetnet.model import datasets
+from sheetnet.model.config import Config
+from sheetnet.model.problem import CHOICE_DEFAULTS, Problem, Structure
+
+WEIGHT_DECIMALS = 4
+
+
+def load_dataset(cfg: Config) -> datasets.Dataset:
+    data = cfg.data
+    outputs = cfg.network.sizes[-1]
+    if data.csv is not None:
+        path = Path(data.csv)
+        if not path.is_absolute():
+            path = Path(cfg.base_dir) / path
+        if cfg.network.loss == "cross_entropy":
+            return _csv_classes(path, cfg)
+        return datasets.from_csv(path, outputs)
+    if data.inputs is not None:
+        return datasets.from_rows(data.inputs, data.targets)
+    seed = cfg.init.seed
+    one_hot = cfg.network.output == "softmax"
+    if data.builtin == "xor":
+        return datasets.xor()
+    if data.builtin == "exam":
+        return datasets.exam(data.n, data.noise, seed)
+    if data.builtin in ("circles", "moons"):
+        return getattr(datasets, data.builtin)(data.n, data.noise, seed, one_hot=one_hot)
+    classes = (outputs if cfg.sizes_given else 3) if one_hot else 2
+    return getattr(datasets, data.builtin)(data.n, data.noise, seed, classes=classes, one_hot=one_hot)
+
+
+def _csv_classes(path: Path, cfg: Config) -> datasets.Dataset:
+    """Cross-entropy data from CSV: one-hot target columns, or one column of class indices 0..k-1."""
+    classes = cfg.network.sizes[-1] if cfg.sizes_given else None
+    one_column = datasets.from_csv(path, 1)
+    labels = one_column.targets[:, 0]
+    width = one_column.inputs.shape[1] + 1
+    is_index = np.all(labels == np.round(labels)) and labels.min() >= 0 and (
+        classes is None or width == cfg.network.sizes[0] + 1)
+    if classes is not None and width != cfg.network.sizes[0] + 1:
+        return datasets.from_csv(path, classes)  # one-hot columns
+    if not is_index:
+        raise SheetnetError(f"{path}: cross_entropy needs one-hot target columns or a last column of class "
+                            f"indices 0, 1, 2, ...")
+    count = int(labels.max()) + 1 if classes is None else classes
+    if labels.max() >= count:
+        raise SheetnetError(f"{path}: class index {int(labels.max())} but only {count} outputs in sizes")
+    count = max(count, 2)
+    names = tuple(f"class {c}" for c in range(count))
+    return datasets.Dataset(one_column.inputs, np.eye(count)[labels.astype(int)], one_column.input_names, names,
+                            one_column.name)
+
+
+def _sizes(cfg: Config, dataset: datasets.Dataset) -> tuple[int, ...]:
+    sizes = cfg.network.sizes
+    n_in, n_out = dataset.inputs.shape[1], dataset.targets.shape[1]
+    if not cfg.sizes_given:
+        return (n_in, *sizes[1:-1], n_out)
+    if sizes[0] != n_in or sizes[-1] != n_out:
+        raise SheetnetError(
+            f"[network] sizes {list(sizes)} expects {sizes[0]} input(s) and {sizes[-1]} output(s), "
+            f"but the data has {n_in} input column(s) and {n_out} target column(s)"
+        )
+    return sizes
+
+
+def _check_targets(loss: str, targets: np.ndarray) -> None:
+    if loss == "bce" and ((targets < 0) | (targets > 1)).any():
+        raise SheetnetError("[data] loss = \"bce\" needs every target between 0 and 1")
+    if loss == "cross_entropy":
+        one_hot = np.isin(targets, (0.0, 1.0)).all() and (targets.sum(axis=1) == 1).all()
+        if not one_hot:
+            raise SheetnetError("[data] loss = \"cross_entropy\" needs one-hot targets (one 1 per row)")
+
+
+def initial_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, list]:
+    """He or Xavier normal weights (rounded for reading), zero biases; or the explicit ones."""
+    init = cfg.init
+    if init.scheme == "explicit":
+        return _explicit_parameters(cfg, sizes)
+    rng = np.random.default_rng(init.seed)
+    weights, biases = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        scale = np.sqrt(2.0 / fan_in) if init.scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
+        weights.append(np.round(rng.normal(0.0, scale, (fan_out, fan_in)), WEIGHT_DECIMALS))
+        biases.append(np.zeros(fan_out))
+    return weights, biases
+
+
+def _explicit_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, list]:
+    init = cfg.init
+    n_layers = len(sizes) - 1
+    if len(init.weights) != n_layers:
+        raise SheetnetError(f"[init] weights gives {len(init.weights)} matrices for {n_layers} layers")
+    weights, biases = [], []
+    for layer, matrix in enumerate(init.weights, start=1):
+        expected = (sizes[layer], sizes[layer - 1])
+        shapes = {len(row) for row in matrix}
+        if len(matrix) != expected[0] or shapes != {expected[1]}:
+            raise SheetnetError(
+                f"[init] weights for layer {layer} must be {expected[0]} rows of {expected[1]} "
+                f"(out x in), got {len(matrix)} rows of {sorted(shapes)}"
+            )
+        weights.append(np.array(matrix, dtype=float))
+    if init.biases is None:
+        biases = [np.zeros(width) for width in sizes[1:]]
+    else:
+        if len(init.biases) != n_layers:
+            raise SheetnetError(f"[init] biases gives {len(init.biases)} vectors for {n_layers} layers")
+        for layer, vector in enumerate(init.biases, start=1):
+            if len(vector) != sizes[layer]:
+                raise SheetnetError(
+                    f"[init] biases for layer {layer} needs {sizes[layer]} values, got {len(vector)}"
+                )
+            biases.append(np.array(vector, dtype=float))
+    return weights, biases
+
+
+def mini_batches(n_samples: int, batch_size: int, seed: int) -> tuple[tuple[int, ...], ...] | None:
+    """A fixed, seeded order: one shuffle, cut into batches of `batch_size` (the last may be smaller)."""
+    if batch_size == 0 or batch_size >= n_samples:
+        return None
+    order = np.random.default_rng(seed + 1).permutation(n_samples)
+    return tuple(tuple(int(i) for i in order[start:start + batch_size])
+                 for start in range(0, n_samples, batch_size))
+
+
+def dropout_masks(structure: Structure, rate: float, seed: int) -> dict[tuple[int, int], np.ndarray]:
+    """0/1 masks, one per hidden layer and step (batch x width): 1 keeps a neuron, with probability 1 - rate."""
+    rng = np.random.default_rng(seed + 2)
+    masks = {}
+    for step in range(structure.steps + 1):
+        for layer in range(1, structure.n_layers):
+            shape = (structure.batch_size_at(step), structure.width(layer))
+            masks[(layer, step)] = (rng.random(shape) >= rate).astype(float)
+    return masks
+
+
+def _class_points(targets: np.ndarray) -> tuple[tuple[int, ...], ...] | None:
+    """Sample indices of each class (for the boundary sheet's scatter chart), when targets are classes."""
+    if not np.isin(targets, (0.0, 1.0)).all():
+        return None
+    classes = targets.argmax(axis=1) if targets.shape[1] > 1 else (targets[:, 0] > 0.5).astype(int)
+    count = max(2, targets.shape[1])
+    return tuple(tuple(int(i) for i in np.flatnonzero(classes == c)) for c in range(count))
+
+
+def build_problem(cfg: Config) -> Problem:
+    dataset = load_dataset(cfg)
+    sizes = _sizes(cfg, dataset)
+    _check_targets(cfg.network.loss, dataset.targets)
+    if cfg.network.output == "softmax" and sizes[-1] < 2:
+        raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns")
+    weights, biases = initial_parameters(cfg, sizes)
+    t = cfg.training
+    structure = Structure(
+        sizes=tuple(sizes),
+        activations=(*cfg.hidden_activations, cfg.network.output),
+        loss=cfg.network.loss,
+        optimizer=t.optimizer,
+        steps=t.steps,
+        n_samples=len(dataset.inputs),
+        input_names=dataset.input_names,
+        target_names=dataset.target_names,
+        train_biases=t.train_biases,
+        use_l2=t.l2 > 0,
+        dataset=dataset.name,
+        seed=cfg.init.seed,
+        init_scheme=cfg.init.scheme,
+        batches=mini_batches(len(dataset.inputs), t.batch_size, cfg.init.seed),
+        dropout=t.dropout > 0,
+        classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
+        class_points=_class_points(dataset.targets),
+        boundary_grid=cfg.workbook.boundary_grid if sizes[0] == 2 else 0,
+        gradient_check=cfg.workbook.gradient_check and t.steps > 0,
+    )
+    all_hyper = {
+        "learning_rate": t.learning_rate,
+        "momentum": t.momentum,
+        "beta1": t.beta1,
+        "beta2": t.beta2,
+        "epsilon": t.epsilon,
+        "l2_penalty": t.l2,
+        "leaky_slope": cfg.network.leaky_slope,
+        "dropout_rate": t.dropout,
+    }
+    hyper = {name: all_hyper[name] for name in structure.hyper_names()}
+    masks = dropout_masks(structure, t.dropout, cfg.init.seed) if structure.dropout else {}
+    # The gradient check starts on the output layer, whose gradients are never vanishingly small.
+    choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}
+    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper, masks, choices)

@@ -1,0 +1,144 @@
+"""What a workbook computes: its structure (which cells exist) and its inputs (the editable numbers).
+
+`Structure` decides the layout and is stored in the workbook; `Problem` adds the numbers a user
+may edit (data, initial parameters, hyper-parameters). The reference computes from a Problem;
+the writer writes one; `readback` recovers one from a workbook.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from sheetnet.model.config import HIDDEN_ACTIVATIONS, LOSSES, MAX_STEPS, MAX_WIDTH, OPTIMIZERS, OUTPUT_ACTIVATIONS
+
+FORMAT_VERSION = 1
+
+# The gradient check sheet's editable cells (which parameter to nudge, and by how much).
+CHOICE_NAMES = ("gc_layer", "gc_neuron", "gc_input", "gc_epsilon")
+CHOICE_DEFAULTS = {"gc_layer": 1.0, "gc_neuron": 1.0, "gc_input": 1.0, "gc_epsilon": 1e-3}
+
+
+@dataclass(frozen=True)
+class Structure:
+    sizes: tuple[int, ...]  # inputs, hidden widths..., outputs
+    activations: tuple[str, ...]  # one per layer: hidden activations..., output activation
+    loss: str
+    optimizer: str
+    steps: int
+    n_samples: int
+    input_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    train_biases: bool = True
+    use_l2: bool = False
+    dataset: str = ""
+    seed: int = 0
+    init_scheme: str = "he"
+    batches: tuple[tuple[int, ...], ...] | None = None  # sample indices per mini-batch; None = full batch
+    dropout: bool = False  # hidden layers multiply by fixed 0/1 masks (input cells) / (1 - dropout_rate)
+    classification: bool = False  # targets are classes (0/1 or one-hot): accuracy per step is shown
+    class_points: tuple[tuple[int, ...], ...] | None = None  # samples of each class, for the boundary chart
+    boundary_grid: int = 0  # points per side of the decision-boundary grid; 0 = no Boundary sheet
+    gradient_check: bool = False  # the Gradient check sheet (needs at least one step)
+
+    def samples_at(self, step: int) -> tuple[int, ...]:
+        """The samples (0-based) that step `step` computes on: its mini-batch, or every sample."""
+        if self.batches is None:
+            return tuple(range(self.n_samples))
+        return self.batches[step % len(self.batches)]
+
+    def batch_size_at(self, step: int) -> int:
+        return self.n_samples if self.batches is None else len(self.batches[step % len(self.batches)])
+
+    @property
+    def max_batch(self) -> int:
+        return self.n_samples if self.batches is None else max(len(b) for b in self.batches)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def fan_in(self, layer: int) -> int:
+        """Inputs of layer `layer` (1-based)."""
+        return self.sizes[layer - 1]
+
+    def width(self, layer: int) -> int:
+        """Neurons of layer `layer` (1-based)."""
+        return self.sizes[layer]
+
+    def activation(self, layer: int) -> str:
+        return self.activations[layer - 1]
+
+    def hyper_names(self) -> tuple[str, ...]:
+        """The named hyper-parameter cells this structure needs, in display order."""
+        names = ["learning_rate"]
+        if self.optimizer == "momentum":
+            names.append("momentum")
+        if self.optimizer == "adam":
+            names += ["beta1", "beta2", "epsilon"]
+        if self.use_l2:
+            names.append("l2_penalty")  # not "l2": L2 is a cell address
+        if "leaky_relu" in self.activations:
+            names.append("leaky_slope")
+        if self.dropout:
+            names.append("dropout_rate")
+        return tuple(names)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
+
+    def validate(self) -> None:
+        """Refuse a structure no sheetnet wrote (a hand-edited or hostile 'sheetnet' sheet)."""
+        problems = []
+        if len(self.sizes) < 3 or any(not isinstance(w, int) or not 1 <= w <= MAX_WIDTH for w in self.sizes):
+            problems.append(f"sizes {list(self.sizes)}")
+        if len(self.activations) != len(self.sizes) - 1:
+            problems.append("activations do not match sizes")
+        elif any(a not in HIDDEN_ACTIVATIONS for a in self.activations[:-1]) or \
+                self.activations[-1] not in OUTPUT_ACTIVATIONS:
+            problems.append(f"activations {list(self.activations)}")
+        if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS:
+            problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r}")
+        if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
+            problems.append(f"steps {self.steps!r}")
+        if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
+            problems.append(f"n_samples {self.n_samples!r}")
+        if len(self.input_names) != self.sizes[0] or len(self.target_names) != self.sizes[-1]:
+            problems.append("column names do not match sizes")
+        for name in ("batches", "class_points"):
+            groups = getattr(self, name) or ()
+            if any(not isinstance(i, int) or not 0 <= i < self.n_samples for group in groups for i in group):
+                problems.append(f"{name} refer to samples that do not exist")
+        if self.batches is not None and (not self.batches or any(not batch for batch in self.batches)):
+            problems.append("empty mini-batch")
+        if not isinstance(self.boundary_grid, int) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
+            problems.append(f"boundary_grid {self.boundary_grid!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @classmethod
+    def from_json(cls, text: str) -> Structure:
+        raw = json.loads(text)
+        raw.pop("format", None)
+        for key in ("sizes", "activations", "input_names", "target_names"):
+            raw[key] = tuple(raw[key])
+        for key in ("batches", "class_points"):
+            if raw.get(key) is not None:
+                raw[key] = tuple(tuple(item) for item in raw[key])
+        structure = cls(**raw)
+        structure.validate()
+        return structure
+
+
+@dataclass
+class Problem:
+    structure: Structure
+    inputs: np.ndarray  # samples x inputs
+    targets: np.ndarray  # samples x outputs
+    weights: list[np.ndarray]  # per layer, out x in
+    biases: list[np.ndarray]  # per layer, out
+    hyper: dict[str, float] = field(default_factory=dict)
+    masks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, step) -> batch x width
+    choices: dict[str, float] = field(default_factory=dict)  # the gradient-check sheet's editable cells
