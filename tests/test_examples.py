@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from sheetnet import reference
 from sheetnet.api.examples import example_configs
 from sheetnet.check import readback
 from sheetnet.cli import main
-from sheetnet.reference import training as reference
 
 from .conftest import REPO
 

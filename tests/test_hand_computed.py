@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from sheetnet import reference
 from sheetnet.evaluate import engines
 from sheetnet.layout import Layout
-from sheetnet.reference import training as reference
 
 from .conftest import build, problem_of
 

@@ -9,13 +9,12 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetnet import api
+from sheetnet import api, reference
 from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.evaluate import libreoffice, xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
-from sheetnet.reference import training as reference
 
 from .conftest import build
 

@@ -10,14 +10,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheetnet import api
+from sheetnet import api, reference
 from sheetnet.api.examples import example_configs
 from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import libreoffice
 from sheetnet.layout import Layout
-from sheetnet.reference import training as reference
 
 from .conftest import REPO, build
 

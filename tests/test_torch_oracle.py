@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from sheetnet.reference import training as reference
+from sheetnet import reference
 
 from .conftest import problem_of
 

@@ -8,10 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Tokenizer
 
-from sheetnet import api
+from sheetnet import api, reference
 from sheetnet.evaluate import engines
 from sheetnet.layout import Layout
-from sheetnet.reference import training as reference
 from sheetnet.sheets.workbook import workbook_bytes
 
 from .conftest import build, problem_of

@@ -35,18 +35,15 @@ def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, l
 
 
 def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray:
-    """The network's outputs for rows of inputs (no dropout: dropout is for training only)."""
-    from sheetnet.reference.training import _activate
+    """The network's outputs for rows of inputs (evaluation mode: dropout is for training only)."""
+    from sheetnet.reference.network import forward
 
     s = problem.structure
-    slope = problem.hyper.get("leaky_slope", 0.0)
-    h = np.atleast_2d(np.asarray(inputs, dtype=float))
-    if h.shape[1] != s.sizes[0]:
+    rows = np.atleast_2d(np.asarray(inputs, dtype=float))
+    if rows.shape[1] != s.sizes[0]:
         raise SheetnetError(f"the network takes {s.sizes[0]} input(s) ({', '.join(s.input_names)}), "
-                            f"got {h.shape[1]}")
-    for layer in range(1, s.n_layers + 1):
-        h = _activate(s.activation(layer), h @ weights[layer - 1].T + biases[layer - 1], slope)
-    return h
+                            f"got {rows.shape[1]}")
+    return forward(s, problem.hyper, rows, weights, biases)[("a", s.n_layers)]
 
 
 def export(path: str | Path, engine: str = "fast") -> dict:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sheetnet import reference
 from sheetnet.evaluate.values import EMPTY, FIRST_ERROR, OK, GridValues, describe
 from sheetnet.evaluate.xlsx import Package
 from sheetnet.layout import Layout, quote_sheet
 from sheetnet.model.problem import Problem
-from sheetnet.reference import training as reference
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -88,37 +88,40 @@ class Report:
 SUM_TOLERANCE = 1e-12  # of the sum of the absolute terms
 
 
-def _layer_input(problem: Problem, trace, layer: int, step: int) -> np.ndarray:
-    """What layer `layer` multiplies by its weights at a step: the batch's inputs, or the previous layer's output."""
+def _layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) -> np.ndarray:
+    """What a pass's layer multiplies by its weights: its first inputs, or the previous layer's output."""
     s = problem.structure
-    if layer == 1:
-        return problem.inputs[list(s.samples_at(step))]
-    return trace[("ad" if s.dropout else "a", layer - 1, step)]
+    if layer > 1:
+        previous = trace.get((prefix + "ad", layer - 1, index))
+        return previous if previous is not None else trace[(prefix + "a", layer - 1, index)]
+    if prefix == "bd_":
+        return trace[("bd_px", 0, 0)]
+    return problem.inputs[list(s.samples_at(index if prefix == "" else 0))]
+
+
+def _pass_parameters(problem: Problem, trace, prefix: str, layer: int, index: int):
+    """(W, b) a pass multiplies by: the step's, the boundary's initial or final, or the nudged ones."""
+    s = problem.structure
+    if prefix == "gc_":
+        return trace[("gc_W", layer, index)], trace[("gc_b", layer, index)][:, 0]
+    step = index if prefix == "" else (0 if index == 0 else s.steps)
+    return trace[("W", layer, step)], trace[("b", layer, step if s.train_biases else 0)][:, 0]
 
 
 def _term_scale(problem: Problem, trace, key) -> np.ndarray | None:
     """For a cell that sums products (z = W a + b, dL/dW, dL/da), the sum of the terms' sizes."""
-    kind, layer, step = key
+    kind, layer, index = key
     s = problem.structure
-    if kind in ("z", "bd_z", "bd_a", "gc_z", "gc_a"):
-        prefix = kind[:3] if kind.startswith(("bd_", "gc_")) else ""
-        if prefix == "bd_":
-            variant_step = 0 if step == 0 else s.steps
-            weights, bias_key = trace[("W", layer, variant_step)], ("b", layer, variant_step if s.train_biases else 0)
-            bias = trace[bias_key][:, 0]
-            prev = trace[("bd_px", 0, 0)] if layer == 1 else trace[("bd_a", layer - 1, step)]
-        elif prefix == "gc_":
-            weights, bias = trace[("gc_W", layer, step)], trace[("gc_b", layer, step)][:, 0]
-            prev = (problem.inputs[list(s.samples_at(0))] if layer == 1 else trace[("gc_a", layer - 1, step)])
-        else:
-            weights = trace[("W", layer, step)]
-            bias = trace[("b", layer, step if s.train_biases else 0)][:, 0]
-            prev = _layer_input(problem, trace, layer, step)
+    prefix = kind[:3] if kind.startswith(("bd_", "gc_")) else ""
+    base = kind[len(prefix):]
+    if base == "z":
+        weights, bias = _pass_parameters(problem, trace, prefix, layer, index)
+        prev = _layer_input(problem, trace, prefix, layer, index)
         return np.abs(prev) @ np.abs(weights).T + np.abs(bias)
     if kind == "dW":
-        return np.abs(trace[("dz", layer, step)]).T @ np.abs(_layer_input(problem, trace, layer, step))
+        return np.abs(trace[("dz", layer, index)]).T @ np.abs(_layer_input(problem, trace, "", layer, index))
     if kind == "dA" and layer < s.n_layers:
-        return np.abs(trace[("dz", layer + 1, step)]) @ np.abs(trace[("W", layer + 1, step)])
+        return np.abs(trace[("dz", layer + 1, index)]) @ np.abs(trace[("W", layer + 1, index)])
     return None
 
 

@@ -2,23 +2,25 @@
 
 The learner picks one parameter (layer, neuron, input; input 0 is the bias) and epsilon. The sheet
 nudges that parameter by +epsilon and -epsilon (selector cells are 1 only at the chosen one),
-repeats the step-0 forward pass and loss for both, and shows (L+ - L-) / (2 epsilon) beside the
-analytic gradient from the Layer sheets.
+repeats the step-0 forward pass and loss for both (training mode: step 0's dropout masks), and
+shows (L+ - L-) / (2 epsilon) beside the analytic gradient from the Layer sheets.
 
 Keys (variant v: 0 = +epsilon, 1 = -epsilon): ("gc_sel", l, 0) out x (in+1); ("gc_W", l, v),
-("gc_b", l, v); ("gc_a", l, v) batch x width (hidden, after dropout); ("gc_z", L, v); ("gc_exp",
-L, v) and ("gc_sum", L, v) for softmax; ("gc_terms", L, v); ("gc_result", 0, 0) 5 x 1:
+("gc_b", l, v); the pass's ("gc_z", l, v), ("gc_a", l, v), ("gc_ad", l, v), softmax helpers and
+("gc_loss_terms", L, v), one row per sample of step 0's batch; ("gc_result", 0, 0) 5 x 1:
 L+, L-, finite difference, analytic gradient, relative difference.
 """
 
 from __future__ import annotations
 
 from sheetnet.layout.cells import Block
+from sheetnet.layout.passes import pass_columns
 from sheetnet.model.problem import CHOICE_NAMES
 
 GRADCHECK_SHEET = "Gradient check"
 RESULT_TOP = 9
 PARAMS_TOP = 17
+PREFIX = "gc_"
 
 
 class GradcheckLayout:
@@ -32,22 +34,11 @@ class GradcheckLayout:
             self.param_rows[layer] = row
             row += s.width(layer) + 1
         self.forward_top = row + 2
-        self.forward_cols: dict[tuple[str, int, int], tuple[int, int]] = {}
+        self.pass_cols = {}
         col = 2
         for variant in (0, 1):
-            for layer in range(1, s.n_layers):
-                col = self._add(("gc_a", layer, variant), col, s.width(layer))
-            last = s.n_layers
-            col = self._add(("gc_z", last, variant), col, s.sizes[-1])
-            if s.activation(last) == "softmax":
-                col = self._add(("gc_exp", last, variant), col, s.sizes[-1])
-                col = self._add(("gc_sum", last, variant), col, 1)
-            col = self._add(("gc_terms", last, variant), col, 1 if s.loss == "cross_entropy" else s.sizes[-1])
+            self.pass_cols[variant], col = pass_columns(s, col, masks=s.dropout, loss=True, gap=1)
             col += 1
-
-    def _add(self, key, col: int, width: int) -> int:
-        self.forward_cols[key] = (col, width)
-        return col + width + 1
 
     def choice_block(self, name: str) -> Block:
         return Block(GRADCHECK_SHEET, 4 + CHOICE_NAMES.index(name), 2, 1, 1)
@@ -66,7 +57,7 @@ class GradcheckLayout:
             if kind == "gc_W":
                 return Block(sheet, row, start, width, fan_in)
             return Block(sheet, row, start + fan_in, width, 1)
-        col, width = self.forward_cols[(kind, layer, variant)]
+        col, width = self.pass_cols[variant][(kind[len(PREFIX):], layer)]
         return Block(sheet, self.forward_top, col, self.batch, width)
 
     def keys(self) -> list[tuple[str, int, int]]:
@@ -74,6 +65,7 @@ class GradcheckLayout:
         keys = [("gc_sel", layer, 0) for layer in range(1, s.n_layers + 1)]
         for variant in (0, 1):
             keys += [(kind, layer, variant) for layer in range(1, s.n_layers + 1) for kind in ("gc_W", "gc_b")]
-        keys += list(self.forward_cols)
+        for variant in (0, 1):
+            keys += [(PREFIX + kind, layer, variant) for kind, layer in self.pass_cols[variant]]
         keys.append(("gc_result", 0, 0))
         return keys

@@ -16,6 +16,7 @@ from functools import cached_property
 from sheetnet.layout.boundary import BoundaryLayout, has_boundary
 from sheetnet.layout.cells import Block, layer_sheet
 from sheetnet.layout.gradcheck import GradcheckLayout
+from sheetnet.model.options import OPTIMIZER_COLUMNS, OPTIMIZER_STATES, PER_SAMPLE_LOSSES, ROW_ACTIVATIONS
 from sheetnet.model.problem import Structure
 
 DATA_SHEET = "Data"
@@ -86,7 +87,7 @@ class Layout:
 
     # --- which quantities exist -------------------------------------------------------------
     def optimizer_kinds(self) -> tuple[str, ...]:
-        return {"sgd": (), "momentum": ("vel",), "adam": ("m", "v")}[self.structure.optimizer]
+        return OPTIMIZER_STATES[self.structure.optimizer]
 
     def has_grad_a(self, layer: int) -> bool:
         """dL/da is its own block for hidden layers, and for an mse output that is not linear."""
@@ -96,7 +97,7 @@ class Layout:
         return s.loss == "mse" and s.activation(layer) != "linear"
 
     def loss_term_width(self) -> int:
-        return 1 if self.structure.loss == "cross_entropy" else self.structure.sizes[-1]
+        return 1 if self.structure.loss in PER_SAMPLE_LOSSES else self.structure.sizes[-1]
 
     def steps_of(self, kind: str, layer: int) -> range:
         """The steps at which a kind of block exists on a layer."""
@@ -141,10 +142,8 @@ class Layout:
         if layer == 1 and s.batches is not None:
             add("x", fan_in, SAMPLE)
         add("z", width, SAMPLE)
-        if s.activation(layer) == "softmax":
-            add("max", 1, SAMPLE)
-            add("exp", width, SAMPLE)
-            add("sum", 1, SAMPLE)
+        for helper in ROW_ACTIVATIONS.get(s.activation(layer), ()):
+            add(helper, width if helper == "exp" else 1, SAMPLE)
         add("a", width, SAMPLE)
         if s.dropout and layer < s.n_layers:
             add("mask", width, SAMPLE)
@@ -246,8 +245,7 @@ class Layout:
         kinds = [("step", 1), ("loss", 1)]
         if s.classification:
             kinds.append(("accuracy", 1))
-        if s.optimizer == "adam":
-            kinds += [("bc1", 1), ("bc2", 1)]
+        kinds += [(column, 1) for column in OPTIMIZER_COLUMNS[s.optimizer]]
         if s.steps:
             kinds.append(("gnorm", s.n_layers))
         cols, col = {}, 1
@@ -258,7 +256,7 @@ class Layout:
 
     def training_steps(self, kind: str) -> range:
         s = self.structure
-        if kind in ("bc1", "bc2"):
+        if kind in OPTIMIZER_COLUMNS[s.optimizer]:
             return range(1, s.steps + 1)
         if kind == "gnorm":
             return range(s.steps)

@@ -14,11 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sheetnet.errors import SheetnetError
+from sheetnet.model.options import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
 
-HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
-OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax")
-LOSSES = ("mse", "bce", "cross_entropy")
-OPTIMIZERS = ("sgd", "momentum", "adam")
 INIT_SCHEMES = ("he", "xavier", "explicit")
 BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
 

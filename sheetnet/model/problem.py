@@ -12,7 +12,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from sheetnet.model.config import HIDDEN_ACTIVATIONS, LOSSES, MAX_STEPS, MAX_WIDTH, OPTIMIZERS, OUTPUT_ACTIVATIONS
+from sheetnet.model.config import MAX_STEPS, MAX_WIDTH
+from sheetnet.model.options import (
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OPTIMIZER_HYPER,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+)
 
 FORMAT_VERSION = 1
 
@@ -73,11 +80,7 @@ class Structure:
 
     def hyper_names(self) -> tuple[str, ...]:
         """The named hyper-parameter cells this structure needs, in display order."""
-        names = ["learning_rate"]
-        if self.optimizer == "momentum":
-            names.append("momentum")
-        if self.optimizer == "adam":
-            names += ["beta1", "beta2", "epsilon"]
+        names = ["learning_rate", *OPTIMIZER_HYPER[self.optimizer]]
         if self.use_l2:
             names.append("l2_penalty")  # not "l2": L2 is a cell address
         if "leaky_relu" in self.activations:

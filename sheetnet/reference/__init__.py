@@ -3,3 +3,7 @@
 May import: sheetnet.model only. It never sees a formula, and never imports sheetnet.sheets,
 sheetnet.units or sheetnet.layout.
 """
+
+from sheetnet.reference.training import Trace, loss_history, run
+
+__all__ = ["Trace", "loss_history", "run"]

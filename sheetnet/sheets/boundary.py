@@ -11,23 +11,24 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.utils import get_column_letter
 
 from sheetnet.layout.boundary import BOUNDARY_SHEET
-from sheetnet.sheets.formulas import Refs
+from sheetnet.sheets.forward import ForwardPass
+from sheetnet.sheets.refs import Refs
 from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT, TITLE_FONT
 
 CLASS_COLOURS = ("2E75B6", "C55A11", "548235", "7030A0", "BF9000", "808080")
 
 
-def _activation(name: str, z: str) -> str:
-    """f(z) written around an expression (the Layer sheets keep z in its own cell; here it is inline)."""
-    if name == "relu":
-        return f"MAX(0,{z})"
-    if name == "leaky_relu":
-        return f"IF({z}>0,{z},leaky_slope*({z}))"
-    if name == "sigmoid":
-        return f"EXP(MIN({z},0))/(1+EXP(-ABS({z})))"
-    if name == "tanh":
-        return f"TANH({z})"
-    return z
+def boundary_pass(layout, variant: int) -> ForwardPass:
+    """The forward pass behind every grid point: evaluation mode, initial (0) or final (1) parameters."""
+    s = layout.structure
+    refs = Refs(layout, BOUNDARY_SHEET)
+    points = layout.boundary.block("bd_px", 0, 0)
+    step = 0 if variant == 0 else s.steps
+
+    def params(layer: int):
+        return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
+
+    return ForwardPass(layout, refs, "bd_", variant, lambda i: refs.row(points, i), params, absolute_params=True)
 
 
 def _formula(writer, key):
@@ -55,36 +56,25 @@ def _formula(writer, key):
     if kind == "bd_px":
         x1, x2 = bl.block("bd_x1", 0, 0), bl.block("bd_x2", 0, 0)
         return lambda p, j: f"={refs.fixed(x1, 0, p % grid)}" if j == 0 else f"={refs.fixed(x2, p // grid, 0)}"
-    if kind == "bd_grid":
-        out = bl.block("bd_out", 0, variant)
-        return lambda i, j: f"={refs.cell(out, i * grid + j)}"
     if kind == "bd_class":
         members = bl.class_members[layer]
         return lambda i, j: f"={refs.fixed(data, members[i], j)}"
-    step = 0 if variant == 0 else s.steps
-    bias_step = step if s.train_biases else 0
-    last = s.n_layers
-    if kind in ("bd_a", "bd_z"):
-        prev = bl.block("bd_px", 0, 0) if layer == 1 else bl.block("bd_a", layer - 1, variant)
-        weights, bias = layout.block("W", layer, step), layout.block("b", layer, bias_step)
-
-        def neuron(p: int, j: int) -> str:
-            z = (f"SUMPRODUCT({refs.row(prev, p)},{refs.fixed(weights, j, 0, j, weights.ncols - 1)})"
-                 f"+{refs.fixed(bias, j)}")
-            return "=" + (z if kind == "bd_z" else _activation(s.activation(layer), z))
-        return neuron
-    if kind == "bd_out":
-        z = bl.block("bd_z", last, variant)
+    if kind == "bd_grid":
+        last = s.n_layers
         if s.activation(last) == "softmax":
-            def predicted(p: int, _: int) -> str:
+            z = bl.block("bd_z", last, variant)
+
+            def predicted(i: int, j: int) -> str:
+                p = i * grid + j
                 row = refs.row(z, p)
                 text = str(s.sizes[-1] - 1)
                 for c in range(s.sizes[-1] - 2, -1, -1):
                     text = f"IF({refs.cell(z, p, c)}=MAX({row}),{c},{text})"
                 return "=" + text
             return predicted
-        return lambda p, _: "=" + _activation(s.activation(last), refs.cell(z, p, 0))
-    raise KeyError(key)
+        out = bl.block("bd_a", last, variant)
+        return lambda i, j: f"={refs.cell(out, i * grid + j)}"
+    return boundary_pass(layout, variant).formula(kind[len("bd_"):], layer)
 
 
 def write_boundary(writer) -> None:

@@ -6,8 +6,8 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from sheetnet.layout.gradcheck import GRADCHECK_SHEET
 from sheetnet.model.problem import CHOICE_NAMES
-from sheetnet.sheets.boundary import _activation
-from sheetnet.sheets.formulas import Refs, _loss_divisor, _Rows, _target
+from sheetnet.sheets.forward import ForwardPass
+from sheetnet.sheets.refs import Refs, Samples
 from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT, TITLE_FONT
 
 CHOICE_TEXT = {
@@ -18,6 +18,33 @@ CHOICE_TEXT = {
 }
 RESULT_TEXT = ("loss with +epsilon", "loss with -epsilon", "finite difference (L+ - L-) / (2 epsilon)",
                "analytic gradient from backpropagation (step 0)", "relative difference")
+
+
+def gradcheck_pass(layout, variant: int) -> ForwardPass:
+    """Step 0's forward pass and loss with the nudged parameters (+epsilon: 0, -epsilon: 1), dropout included."""
+    s = layout.structure
+    gl = layout.gradcheck
+    refs = Refs(layout, GRADCHECK_SHEET)
+    samples = Samples(refs, s.samples_at(0))
+
+    def params(layer: int):
+        return gl.block("gc_W", layer, variant), gl.block("gc_b", layer, variant)
+
+    masks = (lambda layer: layout.block("mask", layer, 0)) if s.dropout else None
+    return ForwardPass(layout, refs, "gc_", variant, samples.row, params, masks=masks, samples=samples)
+
+
+def _analytic(layout, refs) -> str:
+    """Backpropagation's gradient of the chosen parameter: every dL/dW and dL/db times its selector."""
+    s, gl = layout.structure, layout.gradcheck
+    parts = []
+    for m in range(1, s.n_layers + 1):
+        sel, fan_in = gl.block("gc_sel", m, 0), s.fan_in(m)
+        dw = layout.block("dW", m, 0)
+        parts.append(f"SUMPRODUCT({refs.whole(dw)},{refs.area_of(sel, 0, 0, sel.nrows - 1, fan_in - 1)})")
+        if s.train_biases:
+            parts.append(f"SUMPRODUCT({refs.whole(layout.block('db', m, 0))},{refs.col(sel, fan_in)})")
+    return "=" + "+".join(parts)
 
 
 def _formula(layout, key):
@@ -37,67 +64,15 @@ def _formula(layout, key):
             return lambda j, i: f"={refs.cell(w0, j, i)}{sign}gc_epsilon*{refs.cell(sel, j, i)}"
         b0 = layout.block("b", layer, 0)
         return lambda j, _: f"={refs.cell(b0, j)}{sign}gc_epsilon*{refs.cell(sel, j, s.fan_in(layer))}"
-    last = s.n_layers
-    if kind in ("gc_a", "gc_z"):
-        weights, bias = gl.block("gc_W", layer, variant), gl.block("gc_b", layer, variant)
-        previous = gl.block("gc_a", layer - 1, variant) if layer > 1 else None
-        data_rows = _Rows(refs, 1, 0)
-
-        def neuron(i: int, j: int) -> str:
-            prev = refs.row(previous, i) if previous is not None else data_rows.row(i)
-            z = f"SUMPRODUCT({prev},{refs.row(weights, j)})+{refs.cell(bias, j)}"
-            if kind == "gc_z":
-                return "=" + z
-            a = _activation(s.activation(layer), z)
-            if s.dropout:
-                mask = layout.block("mask", layer, 0)
-                a = f"({a})*{refs.cell(mask, i, j)}/(1-dropout_rate)"
-            return "=" + a
-        return neuron
-    z = gl.block("gc_z", last, variant)
-    if kind == "gc_exp":
-        return lambda i, j: f"=EXP({refs.cell(z, i, j)}-MAX({refs.row(z, i)}))"
-    if kind == "gc_sum":
-        return lambda i, _: f"=SUM({refs.row(gl.block('gc_exp', last, variant), i)})"
-    y, y_row = _target(refs, 0)
-    if kind == "gc_terms":
-        if s.loss == "bce":
-            return lambda i, j: (f"=MAX({refs.cell(z, i, j)},0)-{refs.cell(z, i, j)}*{y(i, j)}"
-                                 f"+LN(1+EXP(-ABS({refs.cell(z, i, j)})))")
-        if s.loss == "cross_entropy":
-            total = gl.block("gc_sum", last, variant)
-            return lambda i, _: (f"=(MAX({refs.row(z, i)})+LN({refs.cell(total, i)}))*SUM({y_row(i)})"
-                                 f"-SUMPRODUCT({y_row(i)},{refs.row(z, i)})")
-        if s.activation(last) == "softmax":
-            exp, total = gl.block("gc_exp", last, variant), gl.block("gc_sum", last, variant)
-            return lambda i, j: f"=({refs.cell(exp, i, j)}/{refs.cell(total, i)}-{y(i, j)})^2"
-        return lambda i, j: f"=({_activation(s.activation(last), refs.cell(z, i, j))}-{y(i, j)})^2"
     if kind == "gc_result":
         result = gl.block("gc_result", 0, 0)
-        n = _loss_divisor(layout, 0)
-
-        def loss(v: int) -> str:
-            text = f"=SUM({refs.whole(gl.block('gc_terms', last, v))})/{n}"
-            if s.use_l2:
-                squares = "+".join(f"SUMSQ({refs.whole(gl.block('gc_W', m, v))})" for m in range(1, last + 1))
-                text += f"+l2_penalty*({squares})"
-            return text
-
-        def analytic() -> str:
-            parts = []
-            for m in range(1, last + 1):
-                sel, fan_in = gl.block("gc_sel", m, 0), s.fan_in(m)
-                dw = layout.block("dW", m, 0)
-                parts.append(f"SUMPRODUCT({refs.whole(dw)},{refs.area_of(sel, 0, 0, sel.nrows - 1, fan_in - 1)})")
-                if s.train_biases:
-                    parts.append(f"SUMPRODUCT({refs.whole(layout.block('db', m, 0))},{refs.col(sel, fan_in)})")
-            return "=" + "+".join(parts)
-
-        rows = [loss(0), loss(1), f"=({refs.cell(result, 0)}-{refs.cell(result, 1)})/(2*gc_epsilon)", analytic(),
+        weights = {v: [gl.block("gc_W", m, v) for m in range(1, s.n_layers + 1)] for v in (0, 1)}
+        rows = ["=" + gradcheck_pass(layout, 0).loss(weights[0]), "=" + gradcheck_pass(layout, 1).loss(weights[1]),
+                f"=({refs.cell(result, 0)}-{refs.cell(result, 1)})/(2*gc_epsilon)", _analytic(layout, refs),
                 f"=ABS({refs.cell(result, 2)}-{refs.cell(result, 3)})/MAX(ABS({refs.cell(result, 2)}),"
                 f"ABS({refs.cell(result, 3)}),1E-12)"]
         return lambda i, _: rows[i]
-    raise KeyError(key)
+    return gradcheck_pass(layout, variant).formula(kind[len("gc_"):], layer)
 
 
 def write_gradient_check(writer) -> None:
@@ -129,7 +104,7 @@ def write_gradient_check(writer) -> None:
     for key in gl.keys():
         block = gl.block(*key)
         formula = _formula(layout, key)
-        role = "gradient" if key[0] == "gc_result" else ("loss" if key[0] == "gc_terms" else "forward")
+        role = "gradient" if key[0] == "gc_result" else ("loss" if key[0] == "gc_loss_terms" else "forward")
         writer.formula_count += block.nrows * block.ncols
         for i, j, row, col in block.cells():
             writer._put(ws, row, col, formula(i, j), role)

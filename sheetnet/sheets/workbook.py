@@ -27,9 +27,9 @@ from sheetnet.layout import (
     layer_sheet,
 )
 from sheetnet.model.problem import Problem, Structure
-from sheetnet.sheets import formulas as emit
 from sheetnet.sheets.about import write_about
 from sheetnet.sheets.boundary import write_boundary
+from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
 from sheetnet.sheets.notes import note_for
 from sheetnet.sheets.rawrows import RAW_FROM_STEP, RawRows
@@ -41,6 +41,7 @@ from sheetnet.sheets.styles import (
     named_styles,
     style_name,
 )
+from sheetnet.units.activations import ACTIVATIONS
 
 HYPER_TEXT = {
     "learning_rate": "step size of every update: new = old - learning_rate * gradient",
@@ -74,9 +75,7 @@ def neuron_names(structure: Structure, layer: int) -> list[str]:
 
 
 def activation_title(structure: Structure, layer: int) -> str:
-    act = structure.activation(layer)
-    return {"relu": "a = ReLU(z)", "leaky_relu": "a = leaky ReLU(z)", "sigmoid": "a = sigmoid(z)",
-            "tanh": "a = tanh(z)", "linear": "a = z (output)", "softmax": "a = softmax(z)"}[act]
+    return ACTIVATIONS[structure.activation(layer)].title
 
 
 class Writer:
@@ -124,7 +123,7 @@ class Writer:
         cell.comment = comment
 
     def _write_block(self, ws, key, block: Block) -> None:
-        formula = emit.formula_for(self.layout, key)
+        formula = formula_for(self.layout, key)
         role = KIND_ROLES[key[0]]
         self.formula_count += block.nrows * block.ncols
         self.progress(self.formula_count)

@@ -1,0 +1,77 @@
+"""Backpropagation on the Layer sheets: dL/da, dL/dz, dL/dW and dL/db of one training step.
+
+Each activation's and loss's derivative comes from its unit; this module only wires the cells:
+the output layer starts from the loss, a hidden layer gathers dL/dz of the next layer along the
+weights, and the parameter gradients sum over the step's samples.
+"""
+
+from __future__ import annotations
+
+from sheetnet.sheets.forward import ForwardPass
+from sheetnet.sheets.refs import CellView, Formula
+from sheetnet.units.activations import ACTIVATIONS
+from sheetnet.units.losses import LOSSES, delta, gradient
+
+
+def _resolver(forward: ForwardPass, layer: int, dropout: bool):
+    """Names a derivative may read: the forward pass's cells, and `da`/`da_row` from the dA block."""
+    refs = forward.refs
+    resolve_forward = forward._resolve(layer)
+
+    def resolve(name: str, i: int, j: int) -> str:
+        if name == "da":
+            da = refs.cell(forward.block("dA", layer), i, j)
+            if dropout:  # the mask and its scale sit between a and what the next layer read
+                return f"{da}*{refs.cell(forward.masks(layer), i, j)}/(1-dropout_rate)"
+            return da
+        if name == "da_row":
+            return refs.row(forward.block("dA", layer), i)
+        return resolve_forward(name, i, j)
+
+    return resolve
+
+
+def output_gradient(forward: ForwardPass, kind: str) -> Formula:
+    """dL/da (a squared error through a non-linear output) and dL/dz of the output layer."""
+    s = forward.structure
+    layer = s.n_layers
+    loss = LOSSES[s.loss]
+    n = forward.divisor()
+    resolve = _resolver(forward, layer, dropout=False)
+    activation = s.activation(layer)
+    if kind == "dA" or (kind == "dz" and not loss.cancels and activation == "linear"):
+        return lambda i, j: "=" + gradient(CellView(resolve, i, j), n)
+    if loss.cancels:
+        return lambda i, j: "=" + delta(CellView(resolve, i, j), n)
+    backward = ACTIVATIONS[activation].backward
+    return lambda i, j: "=" + backward(CellView(resolve, i, j))
+
+
+def hidden_gradient(forward: ForwardPass, kind: str, layer: int) -> Formula:
+    """dL/da = sum over the next layer's neurons of dL/dz * weight; dL/dz = dL/da * f'(z)."""
+    refs = forward.refs
+    if kind == "dA":
+        next_dz, next_w = forward.block("dz", layer + 1), forward.params(layer + 1)[0]
+        width = forward.structure.width(layer + 1)
+        return lambda i, j: "=" + "+".join(
+            f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, m, j)}" for m in range(width)
+        )
+    resolve = _resolver(forward, layer, dropout=forward.masks is not None)
+    backward = ACTIVATIONS[forward.structure.activation(layer)].backward
+    return lambda i, j: "=" + backward(CellView(resolve, i, j))
+
+
+def parameter_gradient(forward: ForwardPass, kind: str, layer: int, columns) -> Formula:
+    """dL/dW[j,i] = sum over samples of dz[:,j] * input[:,i] (+ 2*l2*W); dL/db[j] = sum of dz[:,j].
+
+    `columns(i)` is column i of the layer's inputs over the step's samples.
+    """
+    refs = forward.refs
+    dz = forward.block("dz", layer)
+    if kind == "db":
+        return lambda j, _: f"=SUM({refs.col(dz, j)})"
+    weights = forward.params(layer)[0]
+    if forward.structure.use_l2:
+        return lambda j, i: (f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)})"
+                             f"+2*l2_penalty*{refs.cell(weights, j, i)}")
+    return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)})"

@@ -1,0 +1,102 @@
+"""Optimizers: their state cells, the update, the per-step columns they need, notes and torch.
+
+`c.old` is the parameter before the update, `c.g` its gradient, `c.lr` the learning rate,
+`c.prev` the state's previous value, `c.state[name]` a state cell of this step and
+`c.column[name]` one of the Training sheet's per-step cells (Adam's bias corrections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class State:
+    """One optimizer state kept per parameter (velocity, moments): visible cells, updated every step."""
+
+    name: str
+    title: str  # the header above its block
+    first: Callable  # (cells) -> its value at step 1 (it starts at 0)
+    next: Callable  # (cells) -> its value from c.prev and c.g
+    note: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """A per-step cell on the Training sheet, from the named hyper-parameters and the step number."""
+
+    name: str
+    header: str
+    formula: Callable[[str], str]  # (step cell) -> formula
+    note: str
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    states: tuple[State, ...]
+    update: Callable  # (cells) -> the new parameter
+    update_note: str
+    columns: tuple[Column, ...]
+    torch: Callable  # (parameters, hyper-parameters) -> a torch.optim optimizer
+
+
+def _optim():
+    import torch
+
+    return torch.optim
+
+
+SGD = Optimizer(
+    "sgd", (),
+    update=lambda c: f"{c.old}-{c.lr}*{c.g}",
+    update_note="Gradient descent update: new parameter = old - learning_rate * gradient (previous step's block).",
+    columns=(),
+    torch=lambda params, hyper: _optim().SGD(params, lr=hyper["learning_rate"]),
+)
+
+VELOCITY = State(
+    "vel", "velocity",
+    first=lambda c: c.g,
+    next=lambda c: f"momentum*{c.prev}+{c.g}",
+    note="Velocity (momentum): v = momentum * v_previous + gradient; v starts at 0 (torch.optim.SGD).",
+)
+
+MOMENTUM = Optimizer(
+    "momentum", (VELOCITY,),
+    update=lambda c: f"{c.old}-{c.lr}*{c.state['vel']}",
+    update_note="Momentum update: new parameter = old - learning_rate * velocity.",
+    columns=(),
+    torch=lambda params, hyper: _optim().SGD(params, lr=hyper["learning_rate"], momentum=hyper["momentum"]),
+)
+
+FIRST_MOMENT = State(
+    "m", "Adam m",
+    first=lambda c: f"(1-beta1)*{c.g}",
+    next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}",
+    note="Adam first moment: m = beta1 * m_previous + (1 - beta1) * gradient; m starts at 0.",
+)
+
+SECOND_MOMENT = State(
+    "v", "Adam v",
+    first=lambda c: f"(1-beta2)*{c.g}^2",
+    next=lambda c: f"beta2*{c.prev}+(1-beta2)*{c.g}^2",
+    note="Adam second moment: v = beta2 * v_previous + (1 - beta2) * gradient^2; v starts at 0.",
+)
+
+BIAS_NOTE = "Adam bias correction at step t: 1 - beta^t; it undoes the moments' start at 0."
+
+ADAM = Optimizer(
+    "adam", (FIRST_MOMENT, SECOND_MOMENT),
+    update=lambda c: (f"{c.old}-{c.lr}*({c.state['m']}/{c.column['bc1']})"
+                      f"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)"),
+    update_note="Adam update: new = old - learning_rate * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon), "
+                "with the bias corrections from the Training sheet.",
+    columns=(Column("bc1", "1-β1^t", lambda step: f"1-beta1^{step}", BIAS_NOTE),
+             Column("bc2", "1-β2^t", lambda step: f"1-beta2^{step}", BIAS_NOTE)),
+    torch=lambda params, hyper: _optim().Adam(params, lr=hyper["learning_rate"],
+                                              betas=(hyper["beta1"], hyper["beta2"]), eps=hyper["epsilon"]),
+)
+
+OPTIMIZERS: dict[str, Optimizer] = {unit.name: unit for unit in (SGD, MOMENTUM, ADAM)}
