@@ -13,7 +13,7 @@ import click
 from sheetnet import api, progress
 from sheetnet.api import examples
 from sheetnet.errors import SheetnetError
-from sheetnet.model import config
+from sheetnet.model import config, options
 
 
 def _user_errors(func):
@@ -58,10 +58,10 @@ def network_options(func):
     """Options shared by `new` and `regenerate`: each overrides the config key of the same meaning."""
     options = [
         click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)"),
-        click.option("--activation", help="hidden activation: relu, leaky_relu, sigmoid, tanh"),
-        click.option("--output", "output_act", help="output activation: linear, sigmoid, softmax"),
-        click.option("--loss", help="loss: mse, bce, cross_entropy"),
-        click.option("--optimizer", help="optimizer: sgd, momentum, adam"),
+        click.option("--activation", help=f"hidden activation: {', '.join(options.HIDDEN_ACTIVATIONS)}"),
+        click.option("--output", "output_act", help=f"output activation: {', '.join(options.OUTPUT_ACTIVATIONS)}"),
+        click.option("--loss", help=f"loss: {', '.join(options.LOSSES)}"),
+        click.option("--optimizer", help=f"optimizer: {', '.join(options.OPTIMIZERS)}"),
         click.option("--steps", type=int, help="unrolled training steps (training.steps)"),
         click.option("--lr", type=float, help="learning rate (training.learning_rate)"),
         click.option("--seed", type=int, help="seed for the initial weights (init.seed)"),

@@ -22,6 +22,7 @@ CONFIGS = {
         network={"sizes": [2, 3, 2], "output": "softmax"},
         data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]},
     ),
+    "elu-softplus": dict(network={"sizes": [2, 3, 3, 1], "activation": ["elu", "softplus"]}),
     "l2": dict(network={"sizes": [2, 3, 1], "activation": "tanh"}, training={"l2": 0.05}),
 }
 

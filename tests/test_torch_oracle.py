@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 
 from sheetnet import reference
+from sheetnet.units.activations import ACTIVATIONS
+from sheetnet.units.losses import LOSSES
+from sheetnet.units.optimizers import OPTIMIZERS
 
 from .conftest import problem_of
 
@@ -41,6 +44,11 @@ GRID = {
         network={"sizes": [2, 2, 1], "activation": "sigmoid", "output": "sigmoid", "loss": "bce"},
         init={"weights": [[[0.2, 0.3], [0.1, 0.4]], [[0.6, 0.8]]], "biases": [[0.5, 0.1], [0.2]]},
         data={"inputs": [[3, 7], [1, 2]], "targets": [[1], [0]]}),
+    "elu-softplus-adam": dict(network={"sizes": [2, 4, 3, 1], "activation": ["elu", "softplus"]},
+                              training={"optimizer": "adam", "learning_rate": 0.05}),
+    "softplus-past-threshold": dict(network={"activation": "softplus", "output": "sigmoid", "loss": "bce"},
+                                    data={"inputs": [[0, 0], [0, 30], [30, 0], [30, 30]],
+                                          "targets": [[0], [1], [1], [0]]}),
     "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
                                       training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
                                       data={"builtin": "moons", "n": 8}),
@@ -56,21 +64,12 @@ def _sections(name: str, steps: int = 6) -> dict:
 
 
 def torch_run(problem):
-    """The same training with torch autograd and torch.optim, float64."""
+    """The same training with torch autograd and torch.optim, float64, each option as its unit defines it."""
     s = problem.structure
     hyper = problem.hyper
     weights = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in problem.weights]
     biases = [torch.tensor(b, dtype=torch.float64, requires_grad=s.train_biases) for b in problem.biases]
-    params = weights + (biases if s.train_biases else [])
-    lr = hyper["learning_rate"]
-    if s.optimizer == "sgd":
-        optimizer = torch.optim.SGD(params, lr=lr)
-    elif s.optimizer == "momentum":
-        optimizer = torch.optim.SGD(params, lr=lr, momentum=hyper["momentum"])
-    else:
-        optimizer = torch.optim.Adam(params, lr=lr, betas=(hyper["beta1"], hyper["beta2"]), eps=hyper["epsilon"])
-    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-           "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, hyper.get("leaky_slope", 0.01))}
+    optimizer = OPTIMIZERS[s.optimizer].torch(weights + (biases if s.train_biases else []), hyper)
     history = []
     for step in range(s.steps + 1):
         samples = list(s.samples_at(step))
@@ -79,19 +78,11 @@ def torch_run(problem):
         h = x
         for layer in range(1, s.n_layers + 1):
             z = h @ weights[layer - 1].T + biases[layer - 1]
-            if layer < s.n_layers:
-                h = act[s.activation(layer)](z)
-                if s.dropout:
-                    mask = torch.tensor(problem.masks[(layer, step)], dtype=torch.float64)
-                    h = h * mask / (1 - hyper["dropout_rate"])
-        output = s.activation(s.n_layers)
-        if s.loss == "bce":
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
-        elif s.loss == "cross_entropy":
-            loss = torch.nn.functional.cross_entropy(z, y.argmax(dim=1))
-        else:
-            prediction = {"linear": z, "sigmoid": torch.sigmoid(z), "softmax": torch.softmax(z, dim=1)}[output]
-            loss = torch.nn.functional.mse_loss(prediction, y)
+            h = ACTIVATIONS[s.activation(layer)].torch(z, hyper)
+            if s.dropout and layer < s.n_layers:
+                mask = torch.tensor(problem.masks[(layer, step)], dtype=torch.float64)
+                h = h * mask / (1 - hyper["dropout_rate"])
+        loss = LOSSES[s.loss].torch(z, h, y)
         if s.use_l2:
             loss = loss + hyper["l2_penalty"] * sum((w * w).sum() for w in weights)
         record = {"loss": loss.item()}
@@ -131,7 +122,7 @@ def test_reference_matches_torch(name):
 
 def test_grid_covers_every_option():
     """Every value of every option in the config schema appears in the torch grid."""
-    from sheetnet.model import config
+    from sheetnet.model import options as config
 
     seen: dict[str, set] = {"activation": set(), "output": set(), "loss": set(), "optimizer": set()}
     flags = set()
@@ -150,3 +141,10 @@ def test_grid_covers_every_option():
     assert seen["loss"] == set(config.LOSSES)
     assert seen["optimizer"] == set(config.OPTIMIZERS)
     assert flags == {"batches", "l2", "dropout", "frozen", "deep", "xavier", "explicit"}
+
+
+def test_softplus_case_crosses_its_threshold():
+    """The softplus case above really meets z > 20, where torch switches to z itself."""
+    trace = reference.run(problem_of(**_sections("softplus-past-threshold")))
+    z = trace[("z", 1, 0)]
+    assert (z > 20).any() and (z < 20).any()

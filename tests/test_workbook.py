@@ -23,6 +23,7 @@ ALLOWED_FUNCTIONS = {
 VARIANTS = {
     "relu-mse-sgd": {},
     "deep-mixed": dict(network={"sizes": [2, 3, 3, 1], "activation": ["tanh", "leaky_relu"]}),
+    "elu-softplus": dict(network={"sizes": [2, 3, 3, 1], "activation": ["elu", "softplus"]}),
     "sigmoid-bce-momentum": dict(
         network={"activation": "sigmoid", "output": "sigmoid", "loss": "bce"}, training={"optimizer": "momentum"}),
     "softmax-ce-adam-l2": dict(

@@ -7,7 +7,7 @@ per-step columns it adds to the Training sheet.
 
 from __future__ import annotations
 
-HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "elu", "softplus")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax")
 LOSSES = ("mse", "bce", "cross_entropy")
 PER_SAMPLE_LOSSES = ("cross_entropy",)  # one loss term per sample (not per sample and output)

@@ -24,6 +24,10 @@ def activate(name: str, z: np.ndarray, slope: float = 0.0) -> np.ndarray:
         return sigmoid(z)
     if name == "tanh":
         return np.tanh(z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+    if name == "softplus":
+        return np.where(z > 20, z, np.log1p(np.exp(np.minimum(z, 20.0))))
     if name == "linear":
         return z.copy()
     if name == "softmax":
@@ -41,6 +45,10 @@ def derivative(name: str, z: np.ndarray, a: np.ndarray, slope: float = 0.0) -> n
         return a * (1.0 - a)
     if name == "tanh":
         return 1.0 - a * a
+    if name == "elu":
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
+    if name == "softplus":
+        return np.where(z > 20, 1.0, sigmoid(z))
     if name == "linear":
         return np.ones_like(z)
     raise ValueError(name)

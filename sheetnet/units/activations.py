@@ -74,6 +74,27 @@ TANH = Activation(
     torch=lambda z, hyper: _torch_functional().tanh(z),
 )
 
+ELU = Activation(
+    "elu", "a = ELU(z)",
+    forward=lambda c: f"IF({c.z}>0,{c.z},EXP(MIN({c.z},0))-1)",
+    backward=lambda c: f"IF({c.z}>0,{c.da},{c.da}*EXP(MIN({c.z},0)))",
+    note="ELU: a = z if z > 0, else e^z - 1 (torch.nn.ELU, alpha 1): smooth, and negative inputs "
+         "still pass a signal down to -1. EXP(MIN(z,0)) never overflows.",
+    backward_note="Chain rule through ELU: dL/dz = dL/da if z > 0, else dL/da * e^z (the slope of e^z - 1).",
+    torch=lambda z, hyper: _torch_functional().elu(z, alpha=1.0),
+)
+
+SOFTPLUS = Activation(
+    "softplus", "a = softplus(z)",
+    forward=lambda c: f"IF({c.z}>20,{c.z},LN(1+EXP(MIN({c.z},20))))",
+    backward=lambda c: f"IF({c.z}>20,{c.da},{c.da}*EXP(MIN({c.z},0))/(1+EXP(-ABS({c.z}))))",
+    note="Softplus: a = ln(1 + e^z), a smooth ReLU (torch.nn.Softplus, beta 1, threshold 20: above "
+         "z = 20 it is z itself, as ln(1 + e^z) and z no longer differ in 15 digits).",
+    backward_note="Chain rule through softplus: its slope is sigmoid(z), so dL/dz = dL/da * sigmoid(z) "
+                  "(written in the stable form), and dL/da itself above z = 20.",
+    torch=lambda z, hyper: _torch_functional().softplus(z, beta=1.0, threshold=20.0),
+)
+
 LINEAR = Activation(
     "linear", "a = z (output)",
     forward=lambda c: c.z,
@@ -102,5 +123,6 @@ SOFTMAX_HELPERS = {
     "sum": lambda c: f"SUM({c.exp_row})",
 }
 
-ACTIVATIONS: dict[str, Activation] = {unit.name: unit for unit in (RELU, LEAKY_RELU, SIGMOID, TANH, LINEAR, SOFTMAX)}
+ACTIVATIONS: dict[str, Activation] = {unit.name: unit for unit in (RELU, LEAKY_RELU, SIGMOID, TANH, ELU, SOFTPLUS,
+                                                                   LINEAR, SOFTMAX)}
 ROW_HELPERS = {"softmax": SOFTMAX_HELPERS}  # activation -> formulas of its helper blocks (model.options names them)
