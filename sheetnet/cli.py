@@ -13,7 +13,8 @@ import click
 from sheetnet import api, progress
 from sheetnet.api import examples
 from sheetnet.errors import SheetnetError
-from sheetnet.model import config, options
+from sheetnet.model import config
+from sheetnet.model import options as choices
 
 
 def _user_errors(func):
@@ -58,10 +59,10 @@ def network_options(func):
     """Options shared by `new` and `regenerate`: each overrides the config key of the same meaning."""
     options = [
         click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)"),
-        click.option("--activation", help=f"hidden activation: {', '.join(options.HIDDEN_ACTIVATIONS)}"),
-        click.option("--output", "output_act", help=f"output activation: {', '.join(options.OUTPUT_ACTIVATIONS)}"),
-        click.option("--loss", help=f"loss: {', '.join(options.LOSSES)}"),
-        click.option("--optimizer", help=f"optimizer: {', '.join(options.OPTIMIZERS)}"),
+        click.option("--activation", help=f"hidden activation: {', '.join(choices.HIDDEN_ACTIVATIONS)}"),
+        click.option("--output", "output_act", help=f"output activation: {', '.join(choices.OUTPUT_ACTIVATIONS)}"),
+        click.option("--loss", help=f"loss: {', '.join(choices.LOSSES)}"),
+        click.option("--optimizer", help=f"optimizer: {', '.join(choices.OPTIMIZERS)}"),
         click.option("--steps", type=int, help="unrolled training steps (training.steps)"),
         click.option("--lr", type=float, help="learning rate (training.learning_rate)"),
         click.option("--seed", type=int, help="seed for the initial weights (init.seed)"),
