@@ -1,4 +1,8 @@
-"""The library behind the CLI: build a workbook from a config, check a workbook with an engine."""
+"""The library behind the CLI: build a workbook from a config, check a workbook with an engine; and
+the commands' own work (regenerate, predict and export, the examples).
+
+May import every folder (model, layout, sheets, evaluate, reference, check) but not the CLI.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from sheetnet.check import compare as checker
 from sheetnet.check import readback
+from sheetnet.check.report import Report
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines
 from sheetnet.evaluate.xlsx import read_package
@@ -33,7 +38,7 @@ def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> i
     return workbook.write_workbook(problem, out, force=force, progress=progress)
 
 
-def check(path: str | Path, engine: str = "fast", progress=None, limit: int = 10) -> checker.Report:
+def check(path: str | Path, engine: str = "fast", progress=None, limit: int = 10) -> Report:
     """Evaluate every formula with `engine` and compare with the reference computed from the file's inputs."""
     from sheetnet.evaluate import safety
 

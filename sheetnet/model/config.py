@@ -1,320 +1,37 @@
-"""The network config (shared/spec/config.md) as frozen dataclasses, validated with clear errors.
+"""Load a network config: read the TOML file, merge the command line's options, validate into a Config.
 
-Every key of the spec is known here; a value that this version cannot build yet is refused
-with "not supported yet" rather than silently ignored.
+The schema (every key and default) is `schema`; the checks are `validate`; docs/config.md is the
+reference users read.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sheetnet.errors import SheetnetError
-from sheetnet.model.options import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+from sheetnet.model.schema import (
+    BUILTIN_DATASETS,
+    HIDDEN_ACTIVATIONS,
+    INIT_SCHEMES,
+    LOSSES,
+    MAX_STEPS,
+    MAX_WIDTH,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+    SECTIONS,
+    Config,
+    DataConfig,
+    InitConfig,
+    NetworkConfig,
+    TrainingConfig,
+    WorkbookConfig,
+)
+from sheetnet.model.validate import VALIDATORS, check_consistent, check_keys
 
-INIT_SCHEMES = ("he", "xavier", "explicit")
-BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
-
-# Largest layer width and step count we accept. A hidden neuron's dL/da cell sums one term per
-# neuron of the next layer; at 100 neurons that formula is ~3,500 characters, inside Excel's 8,192.
-MAX_WIDTH = 100
-MAX_STEPS = 100_000
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    sizes: tuple[int, ...] = (2, 4, 1)
-    activation: tuple[str, ...] = ("relu",)
-    leaky_slope: float = 0.01
-    output: str = "linear"
-    loss: str = "mse"
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    steps: int = 200
-    learning_rate: float = 0.1
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
-    batch_size: int = 0
-    train_biases: bool = True
-    l2: float = 0.0
-    dropout: float = 0.0
-
-
-@dataclass(frozen=True)
-class InitConfig:
-    scheme: str = "he"
-    seed: int = 0
-    weights: tuple | None = None
-    biases: tuple | None = None
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    builtin: str | None = "xor"
-    csv: str | None = None
-    inputs: tuple | None = None
-    targets: tuple | None = None
-    n: int = 200
-    noise: float = 0.1
-
-
-@dataclass(frozen=True)
-class WorkbookConfig:
-    """What the workbook shows beyond the network (not part of the spec's schema: an extension)."""
-
-    boundary_grid: int = 25  # points per side of the decision-boundary grid (2-input networks); 0 = none
-    gradient_check: bool = True  # the Gradient check sheet
-
-
-@dataclass(frozen=True)
-class Config:
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    init: InitConfig = field(default_factory=InitConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    workbook: WorkbookConfig = field(default_factory=WorkbookConfig)
-    # False when the user gave no `sizes`: the input and output widths then follow the data.
-    sizes_given: bool = False
-    # Folder that relative paths in the config (data.csv) are resolved against.
-    base_dir: str = "."
-
-    @property
-    def hidden_activations(self) -> tuple[str, ...]:
-        """One activation per hidden layer (a single name applies to every hidden layer)."""
-        n_hidden = len(self.network.sizes) - 2
-        acts = self.network.activation
-        return acts * n_hidden if len(acts) == 1 else acts
-
-
-SECTIONS = {
-    "network": NetworkConfig,
-    "training": TrainingConfig,
-    "init": InitConfig,
-    "data": DataConfig,
-    "workbook": WorkbookConfig,
-}
-
-
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _where(section: str, key: str) -> str:
-    return f"[{section}] {key}"
-
-
-def _number(section: str, key: str, value: Any, *, integer: bool = False) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "an integer" if integer else "a number"
-        raise SheetnetError(f"{_where(section, key)} must be {kind}, got {value!r}")
-    if integer and not float(value).is_integer():
-        raise SheetnetError(f"{_where(section, key)} must be an integer, got {value!r}")
-    if not math.isfinite(value):
-        raise SheetnetError(f"{_where(section, key)} must be finite, got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def _boolean(section: str, key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SheetnetError(f"{_where(section, key)} must be true or false, got {value!r}")
-    return value
-
-
-def _choice(section: str, key: str, value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise SheetnetError(
-            f"{_where(section, key)}: unknown value {value!r}{_suggest(str(value), choices)}; "
-            f"choose one of {', '.join(choices)}"
-        )
-    return value
-
-
-def _matrix(section: str, key: str, value: Any, depth: int) -> tuple:
-    """A nested list of numbers `depth` levels deep, as nested tuples of floats."""
-    if depth == 0:
-        return _number(section, key, value)
-    if not isinstance(value, (list, tuple)) or not value:
-        raise SheetnetError(f"{_where(section, key)} must be a non-empty list nested {depth} deep")
-    return tuple(_matrix(section, key, item, depth - 1) for item in value)
-
-
-def _validate_network(raw: dict) -> NetworkConfig:
-    s = "network"
-    out: dict[str, Any] = {}
-    if "sizes" in raw:
-        sizes = raw["sizes"]
-        if not isinstance(sizes, list) or len(sizes) < 3:
-            raise SheetnetError(
-                f"[network] sizes must list inputs, at least one hidden layer and outputs, "
-                f"e.g. [2, 4, 1]; got {sizes!r}"
-            )
-        sizes = tuple(_number(s, "sizes", v, integer=True) for v in sizes)
-        for width in sizes:
-            if width < 1:
-                raise SheetnetError(f"[network] sizes must all be at least 1, got {list(sizes)}")
-            if width > MAX_WIDTH:
-                raise SheetnetError(
-                    f"[network] sizes: a layer of {width} is more than a spreadsheet can show "
-                    f"usefully (at most {MAX_WIDTH})"
-                )
-        out["sizes"] = sizes
-    if "activation" in raw:
-        act = raw["activation"]
-        acts = act if isinstance(act, list) else [act]
-        if not acts:
-            raise SheetnetError("[network] activation must not be an empty list")
-        out["activation"] = tuple(_choice(s, "activation", a, HIDDEN_ACTIVATIONS) for a in acts)
-    if "leaky_slope" in raw:
-        out["leaky_slope"] = _number(s, "leaky_slope", raw["leaky_slope"])
-    if "output" in raw:
-        out["output"] = _choice(s, "output", raw["output"], OUTPUT_ACTIVATIONS)
-    if "loss" in raw:
-        out["loss"] = _choice(s, "loss", raw["loss"], LOSSES)
-    return NetworkConfig(**out)
-
-
-def _validate_training(raw: dict) -> TrainingConfig:
-    s = "training"
-    out: dict[str, Any] = {}
-    if "steps" in raw:
-        steps = _number(s, "steps", raw["steps"], integer=True)
-        if steps < 0:
-            raise SheetnetError(f"[training] steps must be 0 or more, got {steps}")
-        if steps > MAX_STEPS:
-            raise SheetnetError(f"[training] steps: {steps} is more than {MAX_STEPS}")
-        out["steps"] = steps
-    for key in ("learning_rate", "momentum", "beta1", "beta2", "epsilon", "l2", "dropout"):
-        if key in raw:
-            out[key] = _number(s, key, raw[key])
-    if "learning_rate" in out and out["learning_rate"] <= 0:
-        raise SheetnetError(f"[training] learning_rate must be > 0, got {out['learning_rate']}")
-    for key in ("momentum", "beta1", "beta2"):
-        if key in out and not 0 <= out[key] < 1:
-            raise SheetnetError(f"[training] {key} must be in [0, 1), got {out[key]}")
-    if "epsilon" in out and out["epsilon"] <= 0:
-        raise SheetnetError(f"[training] epsilon must be > 0, got {out['epsilon']}")
-    if "l2" in out and out["l2"] < 0:
-        raise SheetnetError(f"[training] l2 must be 0 or more, got {out['l2']}")
-    if "dropout" in out and not 0 <= out["dropout"] < 1:
-        raise SheetnetError(f"[training] dropout must be in [0, 1), got {out['dropout']}")
-    if "optimizer" in raw:
-        out["optimizer"] = _choice(s, "optimizer", raw["optimizer"], OPTIMIZERS)
-    if "batch_size" in raw:
-        batch = _number(s, "batch_size", raw["batch_size"], integer=True)
-        if batch < 0:
-            raise SheetnetError(f"[training] batch_size must be 0 (full batch) or more, got {batch}")
-        out["batch_size"] = batch
-    if "train_biases" in raw:
-        out["train_biases"] = _boolean(s, "train_biases", raw["train_biases"])
-    return TrainingConfig(**out)
-
-
-def _validate_init(raw: dict) -> InitConfig:
-    s = "init"
-    out: dict[str, Any] = {}
-    if "scheme" in raw:
-        out["scheme"] = _choice(s, "scheme", raw["scheme"], INIT_SCHEMES)
-    if "seed" in raw:
-        seed = _number(s, "seed", raw["seed"], integer=True)
-        if seed < 0:
-            raise SheetnetError(f"[init] seed must be 0 or more, got {seed}")
-        out["seed"] = seed
-    if "weights" in raw:
-        out["weights"] = _matrix(s, "weights", raw["weights"], 3)
-    if "biases" in raw:
-        out["biases"] = _matrix(s, "biases", raw["biases"], 2)
-    return InitConfig(**out)
-
-
-def _validate_data(raw: dict) -> DataConfig:
-    s = "data"
-    out: dict[str, Any] = {}
-    sources = [k for k in ("builtin", "csv", "inputs") if k in raw]
-    if len(sources) > 1:
-        raise SheetnetError(f"[data] give one of builtin, csv or inputs, not {' and '.join(sources)}")
-    if "builtin" in raw:
-        out["builtin"] = _choice(s, "builtin", raw["builtin"], BUILTIN_DATASETS)
-    if "csv" in raw:
-        if not isinstance(raw["csv"], str) or not raw["csv"]:
-            raise SheetnetError(f"[data] csv must be a file path, got {raw['csv']!r}")
-        out["csv"], out["builtin"] = raw["csv"], None
-    if "inputs" in raw or "targets" in raw:
-        if "inputs" not in raw or "targets" not in raw:
-            raise SheetnetError("[data] inline data needs both inputs and targets")
-        out["inputs"] = _matrix(s, "inputs", raw["inputs"], 2)
-        out["targets"] = _matrix(s, "targets", raw["targets"], 2)
-        out["builtin"] = None
-    if "n" in raw:
-        n = _number(s, "n", raw["n"], integer=True)
-        if n < 1:
-            raise SheetnetError(f"[data] n must be at least 1, got {n}")
-        out["n"] = n
-    if "noise" in raw:
-        noise = _number(s, "noise", raw["noise"])
-        if noise < 0:
-            raise SheetnetError(f"[data] noise must be 0 or more, got {noise}")
-        out["noise"] = noise
-    return DataConfig(**out)
-
-
-def _validate_workbook(raw: dict) -> WorkbookConfig:
-    out: dict[str, Any] = {}
-    if "boundary_grid" in raw:
-        grid = _number("workbook", "boundary_grid", raw["boundary_grid"], integer=True)
-        if grid != 0 and not 2 <= grid <= 60:
-            raise SheetnetError(f"[workbook] boundary_grid must be 0 (no boundary sheet) or 2 to 60, got {grid}")
-        out["boundary_grid"] = grid
-    if "gradient_check" in raw:
-        out["gradient_check"] = _boolean("workbook", "gradient_check", raw["gradient_check"])
-    return WorkbookConfig(**out)
-
-
-VALIDATORS = {
-    "network": _validate_network,
-    "training": _validate_training,
-    "init": _validate_init,
-    "data": _validate_data,
-    "workbook": _validate_workbook,
-}
-
-
-def _check_keys(raw: dict) -> None:
-    for section, body in raw.items():
-        if section not in SECTIONS:
-            raise SheetnetError(f"unknown section [{section}]{_suggest(section, SECTIONS)}")
-        if not isinstance(body, dict):
-            raise SheetnetError(f"[{section}] must be a table of keys")
-        known = SECTIONS[section].__dataclass_fields__
-        for key in body:
-            if key not in known:
-                raise SheetnetError(f"unknown key {key!r} in [{section}]{_suggest(key, known)}")
-
-
-def _check_consistent(cfg: Config) -> None:
-    net = cfg.network
-    n_hidden = len(net.sizes) - 2
-    if len(net.activation) not in (1, n_hidden):
-        raise SheetnetError(
-            f"[network] activation lists {len(net.activation)} names for {n_hidden} hidden layers"
-        )
-    if net.loss == "bce" and net.output != "sigmoid":
-        raise SheetnetError("[network] loss = \"bce\" needs output = \"sigmoid\"")
-    if net.loss == "cross_entropy" and net.output != "softmax":
-        raise SheetnetError("[network] loss = \"cross_entropy\" needs output = \"softmax\"")
-    if net.output == "softmax" and cfg.sizes_given and net.sizes[-1] < 2:
-        raise SheetnetError("[network] output = \"softmax\" needs at least 2 outputs in sizes")
-    if cfg.init.scheme == "explicit" and cfg.init.weights is None:
-        raise SheetnetError("[init] scheme = \"explicit\" needs weights (and optionally biases)")
+__all__ = ["BUILTIN_DATASETS", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH", "OPTIMIZERS",
+           "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig", "TrainingConfig",
+           "WorkbookConfig", "apply_overrides", "from_dict", "load"]
 
 
 def apply_overrides(raw: dict, overrides: dict[str, dict]) -> dict:
@@ -342,13 +59,13 @@ def from_dict(raw: dict, *, base_dir: str = ".") -> Config:
     """Validate a parsed TOML document (or an equivalent dict) into a Config."""
     network = raw.get("network", {})
     sizes_from_data = isinstance(network, dict) and network.pop("_sizes_from_data", False)
-    _check_keys(raw)
+    check_keys(raw)
     parts = {name: VALIDATORS[name](raw.get(name, {})) for name in SECTIONS}
     sizes_given = "sizes" in raw.get("network", {}) and not sizes_from_data
     if parts["init"].weights is not None and "scheme" not in raw.get("init", {}):
         parts["init"] = InitConfig(**{**parts["init"].__dict__, "scheme": "explicit"})
     cfg = Config(**parts, sizes_given=sizes_given, base_dir=base_dir)
-    _check_consistent(cfg)
+    check_consistent(cfg)
     return cfg
 
 

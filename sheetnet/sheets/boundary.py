@@ -82,17 +82,17 @@ def write_boundary(writer) -> None:
     s = layout.structure
     bl = layout.boundary
     ws = writer.wb.create_sheet(BOUNDARY_SHEET)
-    writer._text(ws, 1, 1, "Decision boundary: what the network outputs over the input plane", TITLE_FONT)
+    writer.text(ws, 1, 1, "Decision boundary: what the network outputs over the input plane", TITLE_FONT)
     what = ("the predicted class (index of the largest output)" if s.activation(s.n_layers) == "softmax"
             else "the network's output")
-    writer._text(ws, 2, 1, f"Each coloured cell is {what} for the inputs x1 (columns) and x2 (rows): a forward "
+    writer.text(ws, 2, 1, f"Each coloured cell is {what} for the inputs x1 (columns) and x2 (rows): a forward "
                  "pass in formulas through the Layer sheets' parameters, before (left) and after training "
                  "(right). Edit a weight or the learning rate and the picture redraws.", SUBTITLE_FONT)
-    writer._text(ws, 4, 2, "x1 from, to", style="label")
-    writer._text(ws, 5, 2, "x2 from, to", style="label")
-    writer._text(ws, GRID_TITLE_ROW, bl.grid_cols[0], "with the initial parameters (step 0)", GROUP_FONT)
-    writer._text(ws, GRID_TITLE_ROW, bl.grid_cols[1], f"after training (step {s.steps})", GROUP_FONT)
-    writer._text(ws, bl.points_top - 2, 2, "Grid points and the forward pass behind each grid cell "
+    writer.text(ws, 4, 2, "x1 from, to", style="label")
+    writer.text(ws, 5, 2, "x2 from, to", style="label")
+    writer.text(ws, GRID_TITLE_ROW, bl.grid_cols[0], "with the initial parameters (step 0)", GROUP_FONT)
+    writer.text(ws, GRID_TITLE_ROW, bl.grid_cols[1], f"after training (step {s.steps})", GROUP_FONT)
+    writer.text(ws, bl.points_top - 2, 2, "Grid points and the forward pass behind each grid cell "
                  "(initial parameters, then final):", GROUP_FONT)
     for key in bl.keys():
         block = bl.block(*key)

@@ -80,26 +80,26 @@ def write_gradient_check(writer) -> None:
     s = layout.structure
     gl = layout.gradcheck
     ws = writer.wb.create_sheet(GRADCHECK_SHEET)
-    writer._text(ws, 1, 1, "Gradient check: is backpropagation right? Nudge one parameter and watch the loss",
+    writer.text(ws, 1, 1, "Gradient check: is backpropagation right? Nudge one parameter and watch the loss",
                  TITLE_FONT)
-    writer._text(ws, 2, 1, "Pick a parameter (yellow). The sheet recomputes the step-0 loss with it nudged by "
+    writer.text(ws, 2, 1, "Pick a parameter (yellow). The sheet recomputes the step-0 loss with it nudged by "
                  "+epsilon and -epsilon; (L+ - L-) / (2 epsilon) should match the gradient backpropagation "
                  "put in the Layer sheets (dL/dW, dL/db at step 0) to about six digits.", SUBTITLE_FONT)
     for name in CHOICE_NAMES:
         block = gl.choice_block(name)
-        writer._text(ws, block.row, 1, f"{name}: {CHOICE_TEXT[name]}", style="label")
-        writer._put(ws, block.row, block.col, float(writer.problem.choices[name]), "input").number_format = "General"
+        writer.text(ws, block.row, 1, f"{name}: {CHOICE_TEXT[name]}", style="label")
+        writer.put(ws, block.row, block.col, float(writer.problem.choices[name]), "input").number_format = "General"
         writer.wb.defined_names[name] = DefinedName(name, attr_text=block.absolute())
     result = gl.block("gc_result", 0, 0)
     for i, text in enumerate(RESULT_TEXT):
-        writer._text(ws, result.row + i, 1, text, style="label")
+        writer.text(ws, result.row + i, 1, text, style="label")
     for layer in range(1, s.n_layers + 1):
         sel = gl.block("gc_sel", layer, 0)
-        writer._text(ws, sel.row - 1, sel.col, f"Layer {layer}: 1 marks the chosen parameter (last column: bias)",
+        writer.text(ws, sel.row - 1, sel.col, f"Layer {layer}: 1 marks the chosen parameter (last column: bias)",
                      GROUP_FONT)
-        writer._text(ws, sel.row - 1, gl.block("gc_W", layer, 0).col, "W, b nudged +epsilon", GROUP_FONT)
-        writer._text(ws, sel.row - 1, gl.block("gc_W", layer, 1).col, "W, b nudged -epsilon", GROUP_FONT)
-    writer._text(ws, gl.forward_top - 1, 2, "Forward pass and loss terms of step 0 with the nudged parameters "
+        writer.text(ws, sel.row - 1, gl.block("gc_W", layer, 0).col, "W, b nudged +epsilon", GROUP_FONT)
+        writer.text(ws, sel.row - 1, gl.block("gc_W", layer, 1).col, "W, b nudged -epsilon", GROUP_FONT)
+    writer.text(ws, gl.forward_top - 1, 2, "Forward pass and loss terms of step 0 with the nudged parameters "
                  "(+epsilon, then -epsilon):", GROUP_FONT)
     for key in gl.keys():
         block = gl.block(*key)
@@ -107,7 +107,7 @@ def write_gradient_check(writer) -> None:
         role = "gradient" if key[0] == "gc_result" else ("loss" if key[0] == "gc_loss_terms" else "forward")
         writer.formula_count += block.nrows * block.ncols
         for i, j, row, col in block.cells():
-            writer._put(ws, row, col, formula(i, j), role)
+            writer.put(ws, row, col, formula(i, j), role)
     for i in (0, 1):  # the two losses differ in the sixth digit or later: show enough of them
         ws.cell(row=result.row + i, column=result.col).number_format = "0.0000000000"
     for i in (2, 3, 4):

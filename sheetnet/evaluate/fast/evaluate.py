@@ -20,8 +20,9 @@ from sheetnet.evaluate.values import ERROR_CODES, GridValues
 from sheetnet.evaluate.xlsx import Package
 
 from . import functions as fx
+from .levels import cell_name, dependency_levels
 from .parser import FormulaSyntaxError, parse
-from .references import DIGITS, MAX_ROW, Ref, ShapeCache, column_letters, parse_reference, split_formula
+from .references import DIGITS, MAX_ROW, Ref, ShapeCache, parse_reference, split_formula
 
 REF_ERROR = ERROR_CODES["#REF!"]
 MAX_GRID_CELLS = 400_000_000  # a dense grid beyond this is an absurd workbook, not a network
@@ -38,11 +39,6 @@ class Group:
     ref_cols: list = field(default_factory=list)
     tree: object = None
     single_sheet: str | None = None  # upper-case name when every cell of the group is on one sheet
-
-
-def _cell_name(sheet: str, row: int, col: int) -> str:
-    quoted = sheet if sheet.isalnum() else f"'{sheet}'"
-    return f"{quoted}!{column_letters(col)}{row}"
 
 
 class Evaluator:
@@ -140,7 +136,7 @@ class Evaluator:
             sheets.append(sheet_id if ref.sheet is None else self.sheet_index.get(ref.sheet.upper(), -1))
         bad = ((top < 1) | (top + height - 1 > MAX_ROW)).any(axis=1)
         if bad.any():
-            where = _cell_name(self.sheet_names[sheet_id], int(rows[bad][0]), int(cols[bad][0]))
+            where = cell_name(self.sheet_names[sheet_id], int(rows[bad][0]), int(cols[bad][0]))
             raise SheetnetError(f"{self.package.path}: {where}: a reference outside the sheet")
         if count == 0 or (height == height[0]).all():
             combos, inverse = height[:1], np.zeros(n, dtype=np.int64)
@@ -155,7 +151,7 @@ class Evaluator:
             )
 
     def _compile(self, group: Group) -> None:
-        where = _cell_name(self.sheet_names[group.sheets[0]], int(group.rows[0]), int(group.cols[0]))
+        where = cell_name(self.sheet_names[group.sheets[0]], int(group.rows[0]), int(group.cols[0]))
         try:
             group.tree = parse(group.shape)
         except FormulaSyntaxError as exc:
@@ -206,63 +202,6 @@ class Evaluator:
             for (row, col), value in self.package.sheets[name].constants.items():
                 grid.set(name, row, col, value)
         return grid
-
-    # --- 2. levels -----------------------------------------------------------------------
-    def _levels(self, groups: list[Group], grid: GridValues) -> np.ndarray:
-        offsets = np.cumsum([0] + [len(g.rows) for g in groups])
-        total = int(offsets[-1])
-        ids = {}
-        for i, name in enumerate(self.sheet_names):
-            ids[i] = np.full(grid.values[name.upper()].shape, -1, dtype=np.int64)
-        for g, group in enumerate(groups):
-            cell_ids = np.arange(offsets[g], offsets[g + 1])
-            for sheet in np.unique(group.sheets):
-                mask = group.sheets == sheet
-                ids[int(sheet)][group.rows[mask], group.cols[mask]] = cell_ids[mask]
-        sources, targets = [], []
-        for g, group in enumerate(groups):
-            cell_ids = np.arange(offsets[g], offsets[g + 1])
-            for k, (sheet, height, width) in enumerate(group.ref_specs):
-                if sheet < 0:
-                    continue
-                r = group.ref_rows[:, k][:, None, None] + np.arange(height)[None, :, None]
-                c = group.ref_cols[:, k][:, None, None] + np.arange(width)[None, None, :]
-                covered = ids[sheet][r, c].reshape(len(cell_ids), -1)
-                keep = covered >= 0
-                sources.append(covered[keep])
-                targets.append(np.broadcast_to(cell_ids[:, None], covered.shape)[keep])
-        src = np.concatenate(sources) if sources else np.zeros(0, np.int64)
-        dst = np.concatenate(targets) if targets else np.zeros(0, np.int64)
-        return self._kahn(src, dst, total, groups, offsets)
-
-    def _kahn(self, src, dst, total, groups, offsets) -> np.ndarray:
-        indegree = np.bincount(dst, minlength=total)
-        order = np.argsort(src, kind="stable")
-        dst_sorted = dst[order]
-        out_count = np.bincount(src, minlength=total)
-        starts = np.concatenate([[0], np.cumsum(out_count)[:-1]])
-        level = np.full(total, -1, dtype=np.int64)
-        frontier = np.flatnonzero(indegree == 0)
-        depth = 0
-        while frontier.size:
-            level[frontier] = depth
-            counts = out_count[frontier]
-            edges = int(counts.sum())
-            if edges == 0:
-                break
-            first = np.repeat(starts[frontier] - (np.cumsum(counts) - counts), counts)
-            reached = dst_sorted[first + np.arange(edges)]
-            unique, hits = np.unique(reached, return_counts=True)
-            indegree[unique] -= hits
-            frontier = unique[indegree[unique] == 0]
-            depth += 1
-        if (level < 0).any():
-            cell = int(np.flatnonzero(level < 0)[0])
-            g = int(np.searchsorted(offsets, cell, side="right") - 1)
-            group, i = groups[g], cell - offsets[g]
-            where = _cell_name(self.sheet_names[group.sheets[i]], int(group.rows[i]), int(group.cols[i]))
-            raise SheetnetError(f"{self.package.path}: circular reference involving {where}")
-        return level
 
     # --- 3. evaluation -------------------------------------------------------------------
     def _gather(self, grid: GridValues, group: Group, k: int, cells: np.ndarray):
@@ -318,7 +257,7 @@ class Evaluator:
         grid = self._grids(groups)
         if not groups:
             return grid
-        level = self._levels(groups, grid)
+        level = dependency_levels(groups, grid, self.sheet_names, self.package.path)
         offsets = np.cumsum([0] + [len(g.rows) for g in groups])
         tasks = defaultdict(list)
         for g, group in enumerate(groups):

@@ -1,0 +1,100 @@
+"""The config schema as frozen dataclasses: every section, key and default a user may write.
+
+The keys are the user-facing names of the config reference (docs/config.md); `validate` checks a
+parsed TOML document against them and `config` loads one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sheetnet.model.options import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+
+__all__ = ["HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS"]
+
+INIT_SCHEMES = ("he", "xavier", "explicit")
+BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
+
+# Largest layer width and step count we accept. A hidden neuron's dL/da cell sums one term per
+# neuron of the next layer; at 100 neurons that formula is ~3,500 characters, inside Excel's 8,192.
+MAX_WIDTH = 100
+MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    sizes: tuple[int, ...] = (2, 4, 1)
+    activation: tuple[str, ...] = ("relu",)
+    leaky_slope: float = 0.01
+    output: str = "linear"
+    loss: str = "mse"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    steps: int = 200
+    learning_rate: float = 0.1
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    batch_size: int = 0
+    train_biases: bool = True
+    l2: float = 0.0
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class InitConfig:
+    scheme: str = "he"
+    seed: int = 0
+    weights: tuple | None = None
+    biases: tuple | None = None
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    builtin: str | None = "xor"
+    csv: str | None = None
+    inputs: tuple | None = None
+    targets: tuple | None = None
+    n: int = 200
+    noise: float = 0.1
+
+
+@dataclass(frozen=True)
+class WorkbookConfig:
+    """What the workbook shows beyond the network (not part of the spec's schema: an extension)."""
+
+    boundary_grid: int = 25  # points per side of the decision-boundary grid (2-input networks); 0 = none
+    gradient_check: bool = True  # the Gradient check sheet
+
+
+@dataclass(frozen=True)
+class Config:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    workbook: WorkbookConfig = field(default_factory=WorkbookConfig)
+    # False when the user gave no `sizes`: the input and output widths then follow the data.
+    sizes_given: bool = False
+    # Folder that relative paths in the config (data.csv) are resolved against.
+    base_dir: str = "."
+
+    @property
+    def hidden_activations(self) -> tuple[str, ...]:
+        """One activation per hidden layer (a single name applies to every hidden layer)."""
+        n_hidden = len(self.network.sizes) - 2
+        acts = self.network.activation
+        return acts * n_hidden if len(acts) == 1 else acts
+
+
+SECTIONS = {
+    "network": NetworkConfig,
+    "training": TrainingConfig,
+    "init": InitConfig,
+    "data": DataConfig,
+    "workbook": WorkbookConfig,
+}
