@@ -35,6 +35,31 @@ def problem_of(**sections):
     return plan.build_problem(make_config(**sections))
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that asks for LibreOffice carries the `libreoffice` marker (`-m "not libreoffice"` skips them)."""
+    for item in items:
+        if "soffice" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.libreoffice)
+
+
+@pytest.fixture(autouse=True)
+def _libreoffice_only_when_marked(request, monkeypatch):
+    """A test that starts the real LibreOffice without the `libreoffice` marker fails: the marker stays true."""
+    if request.node.get_closest_marker("libreoffice"):
+        return
+    from sheetnet.evaluate import libreoffice
+
+    real = soffice_path()
+    original = libreoffice.subprocess.Popen
+
+    def guarded(command, *args, **kwargs):
+        if real is not None and os.path.realpath(command[0]) == os.path.realpath(real):
+            raise AssertionError(f"{request.node.nodeid} starts LibreOffice: mark it (use the soffice fixture)")
+        return original(command, *args, **kwargs)
+
+    monkeypatch.setattr(libreoffice.subprocess, "Popen", guarded)
+
+
 @pytest.fixture
 def soffice():
     """LibreOffice's soffice: skipped where absent, but a failure on CI, which must run these tests."""
@@ -44,3 +69,41 @@ def soffice():
             pytest.fail("soffice (LibreOffice) is missing on CI; .ci/run must install it")
         pytest.skip("needs soffice (LibreOffice headless), not installed here")
     return exe
+
+
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> its part in the zip (from the workbook's relationships)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").decode()
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    targets = {}
+    for element in re.findall(r"<Relationship\b[^>]*>", rels):
+        rel_id = re.search(r'Id="([^"]+)"', element).group(1)
+        target = re.search(r'Target="([^"]+)"', element).group(1)
+        targets[rel_id] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return {name: targets[rel_id]
+            for name, rel_id in re.findall(r'<sheet\b[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook)}
+
+
+def tamper(path: Path, sheet: str, cell: str, change, out: Path | None = None) -> Path:
+    """A copy of a workbook whose formula in `sheet`!`cell` is `change(old formula text)` (no '=')."""
+    import html
+    import re
+    import zipfile
+
+    part = sheet_parts(path)[sheet]
+    out = out or path.with_name(f"tampered-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                pattern = re.compile(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f>'.encode())
+                match = pattern.search(data)
+                assert match is not None, f"no formula at {sheet}!{cell}"
+                new = html.escape(change(html.unescape(match.group(2).decode())), quote=False).encode()
+                data = data[:match.start()] + match.group(1) + b"<f>" + new + b"</f>" + data[match.end():]
+            target.writestr(item, data)
+    return out

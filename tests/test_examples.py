@@ -12,6 +12,7 @@ from sheetnet.cli import main
 from .conftest import REPO
 
 
+@pytest.mark.slow
 def test_committed_workbooks_match_regeneration(tmp_path):
     result = CliRunner().invoke(main, ["examples", "--dir", str(tmp_path), "--no-check"])
     assert result.exit_code == 0, result.output

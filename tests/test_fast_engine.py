@@ -299,3 +299,64 @@ def test_fast_is_the_default_engine_and_agrees_with_formulas_on_a_report(tmp_pat
     fast, oracle = api.check(path), api.check(path, "formulas")
     assert fast.engine == "fast" and fast.ok and oracle.ok
     assert fast.compared == oracle.compared
+
+
+@pytest.mark.parametrize("formula, cells, expected", [
+    ("=SQRT(-1)+1/0", {}, "#NUM!"),  # the first error met, left to right, is the result's error
+    ("=1/0+SQRT(-1)", {}, "#DIV/0!"),
+    ("=SUM(A1:A2)", {"A1": "=1/0", "A2": "=SQRT(-1)"}, "#DIV/0!"),  # in a range: the first, row by row
+    ("=SUM(A1:A2)", {"A1": "=SQRT(-1)", "A2": "=1/0"}, "#NUM!"),
+    ("=SUM(A1:B1)", {"A1": "=SQRT(-1)", "B1": "=1/0"}, "#NUM!"),
+    ("=IF(-1,5,7)", {}, 5.0),  # any number but 0 is true
+    ("=IF(0.0001,5,7)", {}, 5.0),
+    ("=LOG10(100)", {}, 2.0),
+    ("=AVERAGE(D1:F1)", {"D1": 2, "F1": "text"}, 2.0),  # blanks and text are not counted
+    ("=MAX(D1:F1)", {"D1": -2, "F1": "text"}, -2.0),
+    ("=SUMPRODUCT(D1:E1,D2:E2)", {"D1": 2, "E1": "=1/0", "D2": 3, "E2": 1}, "#DIV/0!"),
+])
+def test_error_precedence_and_function_edges(tmp_path, formula, cells, expected):
+    got = _single(tmp_path, formula, cells)
+    assert got == pytest.approx(expected) if isinstance(expected, float) else got == expected
+
+
+def test_a_cycle_entered_from_another_formula_is_named_not_followed_forever(tmp_path):
+    """C1 feeds A1, which sits on a cycle with Z1: Kahn's algorithm must stop there and name it."""
+    import signal
+
+    def give_up(*_):
+        raise AssertionError("the evaluator did not stop on a cycle")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(60)
+    try:
+        with pytest.raises(SheetnetError, match="circular reference involving"):
+            _single(tmp_path, "=A1*2", {"C1": "=5", "A1": "=C1+Z1"})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_shared_formulas_shift_across_columns(tmp_path):
+    """A shared formula filled right (B2:D2 = A1*2, B1*2, C1*2) moves its columns, not only its rows."""
+    import zipfile
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for c, value in enumerate((1.0, 2.0, 3.0), start=1):
+        ws.cell(row=1, column=c, value=value)
+    for c, text in ((2, "=A1*2"), (3, "=B1*2"), (4, "=C1*2")):
+        ws.cell(row=2, column=c, value=text)
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    shared = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(shared, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>A1*2</f>", b'<f t="shared" ref="B2:D2" si="0">A1*2</f>')
+                data = data.replace(b"<f>B1*2</f>", b'<f t="shared" si="0"/>')
+                data = data.replace(b"<f>C1*2</f>", b'<f t="shared" si="0"/>')
+            zout.writestr(item, data)
+    grid = evaluate_package(xlsx.read_package(shared))
+    assert [grid.get("S", 2, c) for c in (2, 3, 4)] == [2.0, 4.0, 6.0]

@@ -53,10 +53,12 @@ def test_reference_matches_hand_computation():
         np.testing.assert_allclose(trace[key], value, rtol=1e-12, atol=1e-15, err_msg=str(key))
 
 
-@pytest.mark.parametrize("engine", ["formulas"])
-def test_workbook_matches_hand_computation(tmp_path, engine):
+@pytest.mark.parametrize("engine", ["fast", "formulas", pytest.param("libreoffice", marks=pytest.mark.libreoffice)])
+def test_workbook_matches_hand_computation(tmp_path, request, engine):
+    if engine == "libreoffice":
+        request.getfixturevalue("soffice")
     path = build(tmp_path, **HAND)
-    values = engines.evaluate_formulas(path)
+    values = engines.evaluate(path, engine)
     layout = Layout(problem_of(**HAND).structure)
     for key, expected in EXPECTED.items():
         block = layout.block(*key)

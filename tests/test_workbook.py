@@ -152,6 +152,7 @@ def test_steps_zero_is_a_forward_only_workbook(tmp_path):
     assert layout.defined_names()["W1_final"] == layout.defined_names()["W1_init"]
 
 
+@pytest.mark.slow
 def test_xor_trains_in_the_workbook_formulas_engine(tmp_path):
     """The issue's xor network, 100 steps, seed 0, evaluated by formulas: loss falls 10x, all four right."""
     path = build(tmp_path, training={"steps": 100, "learning_rate": 0.1}, init={"seed": 0})
