@@ -11,6 +11,7 @@ from sheetnet.sheets.forward import ForwardPass
 from sheetnet.sheets.refs import CellView, Formula
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.losses import LOSSES, delta, gradient
+from sheetnet.units.regularisers import dropped, l2_gradient
 
 
 def _resolver(forward: ForwardPass, layer: int, dropout: bool):
@@ -22,7 +23,7 @@ def _resolver(forward: ForwardPass, layer: int, dropout: bool):
         if name == "da":
             da = refs.cell(forward.block("dA", layer), i, j)
             if dropout:  # the mask and its scale sit between a and what the next layer read
-                return f"{da}*{refs.cell(forward.masks(layer), i, j)}/(1-dropout_rate)"
+                return dropped(da, refs.cell(forward.masks(layer), i, j))
             return da
         if name == "da_row":
             return refs.row(forward.block("dA", layer), i)
@@ -72,6 +73,5 @@ def parameter_gradient(forward: ForwardPass, kind: str, layer: int, columns) -> 
         return lambda j, _: f"=SUM({refs.col(dz, j)})"
     weights = forward.params(layer)[0]
     if forward.structure.use_l2:
-        return lambda j, i: (f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)})"
-                             f"+2*l2_penalty*{refs.cell(weights, j, i)}")
+        return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)}){l2_gradient(refs.cell(weights, j, i))}"
     return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)})"

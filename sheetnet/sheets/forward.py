@@ -15,6 +15,7 @@ from sheetnet.layout import Block, Layout
 from sheetnet.sheets.refs import CellView, Formula, Refs, Samples
 from sheetnet.units.activations import ACTIVATIONS, ROW_HELPERS
 from sheetnet.units.losses import LOSSES, correct, total
+from sheetnet.units.regularisers import dropped, l2_loss
 
 
 @dataclass
@@ -75,7 +76,7 @@ class ForwardPass:
                                  f"+{refs.cell(bias, j)}")
         if kind == "ad":
             a, mask = self.block("a", layer), self.masks(layer)
-            return lambda i, j: f"={refs.cell(a, i, j)}*{refs.cell(mask, i, j)}/(1-dropout_rate)"
+            return lambda i, j: "=" + dropped(refs.cell(a, i, j), refs.cell(mask, i, j))
         activation = s.activation(layer)
         if kind in ROW_HELPERS.get(activation, {}):
             helper = ROW_HELPERS[activation][kind]
@@ -111,8 +112,7 @@ class ForwardPass:
         s = self.structure
         text = total(self.refs.whole(self.block("loss_terms", s.n_layers)), self.divisor())
         if weights is not None and s.use_l2:
-            squares = "+".join(f"SUMSQ({self.refs.whole(w)})" for w in weights)
-            text += f"+l2_penalty*({squares})"
+            text += l2_loss([f"SUMSQ({self.refs.whole(w)})" for w in weights])
         return text
 
 

@@ -1,4 +1,4 @@
-"""One unit per idea on the writer side: each activation, loss and optimizer holds its forward formula,
+"""One unit per idea on the writer side: each activation, loss, optimizer and regulariser holds its forward formula,
 its backward formula, its cell note and its torch definition, side by side.
 
 May import: sheetnet.model.options (which cells an option needs) and nothing else from sheetnet;

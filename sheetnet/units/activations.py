@@ -22,6 +22,11 @@ class Activation:
     torch: Callable  # (z tensor, hyper-parameters) -> a, exactly as torch computes it
 
 
+def stable_sigmoid(z: str) -> str:
+    """1 / (1 + e^-z) with a never-positive exponent: no engine overflows, for any z."""
+    return f"EXP(MIN({z},0))/(1+EXP(-ABS({z})))"
+
+
 def _torch_functional():
     import torch.nn.functional as functional
 
@@ -56,7 +61,7 @@ LEAKY_RELU = Activation(
 
 SIGMOID = Activation(
     "sigmoid", "a = sigmoid(z)",
-    forward=lambda c: f"EXP(MIN({c.z},0))/(1+EXP(-ABS({c.z})))",
+    forward=lambda c: stable_sigmoid(c.z),
     backward=lambda c: f"{c.da}*{c.a}*(1-{c.a})",
     note="Sigmoid: a = 1 / (1 + e^-z), squashing z into (0, 1). Written in a stable form, "
          "EXP(MIN(z,0)) / (1 + EXP(-ABS(z))): the exponent is never positive, so EXP never "
@@ -87,7 +92,7 @@ ELU = Activation(
 SOFTPLUS = Activation(
     "softplus", "a = softplus(z)",
     forward=lambda c: f"IF({c.z}>20,{c.z},LN(1+EXP(MIN({c.z},20))))",
-    backward=lambda c: f"IF({c.z}>20,{c.da},{c.da}*EXP(MIN({c.z},0))/(1+EXP(-ABS({c.z}))))",
+    backward=lambda c: f"IF({c.z}>20,{c.da},{c.da}*{stable_sigmoid(c.z)})",
     note="Softplus: a = ln(1 + e^z), a smooth ReLU (torch.nn.Softplus, beta 1, threshold 20: above "
          "z = 20 it is z itself, as ln(1 + e^z) and z no longer differ in 15 digits).",
     backward_note="Chain rule through softplus: its slope is sigmoid(z), so dL/dz = dL/da * sigmoid(z) "
