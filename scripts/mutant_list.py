@@ -1,0 +1,166 @@
+"""The curated mutants of scripts/mutants.py: (module, snippet, replacement, the bug it plants, group).
+
+Each is a mistake a person could make while writing or changing that code; none is equivalent to
+the original (each changes a number some workbook shows, or the verdict of some check).
+"""
+
+A = "sheetnet/units/activations.py"
+L = "sheetnet/units/losses.py"
+O = "sheetnet/units/optimizers.py"
+R = "sheetnet/units/regularisers.py"
+F = "sheetnet/sheets/forward.py"
+B = "sheetnet/sheets/backward.py"
+U = "sheetnet/sheets/updates.py"
+X = "sheetnet/sheets/formulas.py"
+BD = "sheetnet/sheets/boundary.py"
+GC = "sheetnet/sheets/gradcheck.py"
+RM = "sheetnet/reference/maths.py"
+RN = "sheetnet/reference/network.py"
+RO = "sheetnet/reference/optimizers.py"
+RT = "sheetnet/reference/training.py"
+RP = "sheetnet/reference/pictures.py"
+FF = "sheetnet/evaluate/fast/functions.py"
+FL = "sheetnet/evaluate/fast/levels.py"
+FR = "sheetnet/evaluate/fast/references.py"
+FP = "sheetnet/evaluate/fast/parser.py"
+CT = "sheetnet/check/tolerance.py"
+CC = "sheetnet/check/compare.py"
+RB = "sheetnet/reference/training.py"
+
+WRITER = [
+    (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},{c.z})"', "ReLU lets negatives through"),
+    (A, 'backward=lambda c: f"IF({c.z}>0,{c.da},0)"', 'backward=lambda c: f"IF({c.z}<0,{c.da},0)"', "ReLU's slope on the wrong side"),
+    (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},leaky_slope*{c.z})"', 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', "leaky ReLU without its slope"),
+    (A, 'backward=lambda c: f"IF({c.z}>0,{c.da},leaky_slope*{c.da})"', 'backward=lambda c: f"IF({c.z}>0,{c.da},{c.da})"', "leaky ReLU's backward ignores the slope"),
+    (A, 'backward=lambda c: f"{c.da}*{c.a}*(1-{c.a})"', 'backward=lambda c: f"{c.da}*{c.a}"', "sigmoid slope a instead of a(1-a)"),
+    (A, 'backward=lambda c: f"{c.da}*(1-{c.a}^2)"', 'backward=lambda c: f"{c.da}*(1-{c.a})"', "tanh slope 1-a instead of 1-a^2"),
+    (A, 'return f"EXP(MIN({z},0))/(1+EXP(-ABS({z})))"', 'return f"EXP(MIN({z},0))/(1+EXP(ABS({z})))"', "stable sigmoid with the wrong sign"),
+    (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},EXP(MIN({c.z},0))-1)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},EXP(MIN({c.z},0)))"', "ELU without the -1"),
+    (A, 'backward=lambda c: f"IF({c.z}>0,{c.da},{c.da}*EXP(MIN({c.z},0)))"', 'backward=lambda c: f"IF({c.z}>0,{c.da},{c.da})"', "ELU's slope taken as 1"),
+    (A, 'forward=lambda c: f"IF({c.z}>20,{c.z},LN(1+EXP(MIN({c.z},20))))"', 'forward=lambda c: f"IF({c.z}>2,{c.z},LN(1+EXP(MIN({c.z},20))))"', "softplus threshold 2 instead of 20"),
+    (A, 'backward=lambda c: f"IF({c.z}>20,{c.da},{c.da}*{stable_sigmoid(c.z)})"', 'backward=lambda c: f"IF({c.z}>20,{c.da},{c.da})"', "softplus slope taken as 1"),
+    (A, 'f"{c.a}*({c.da}-SUMPRODUCT({c.da_row},{c.a_row}))"', 'f"{c.a}*({c.da}-SUM({c.da_row}))"', "softmax Jacobian without the a weights"),
+    (A, '"exp": lambda c: f"EXP({c.z}-{c.max})"', '"exp": lambda c: f"EXP({c.z})"', "softmax exp without subtracting the max"),
+    (A, 'forward=lambda c: f"{c.exp}/{c.sum}"', 'forward=lambda c: f"{c.exp}"', "softmax not normalised"),
+    (L, 'terms=lambda c: f"({c.a}-{c.y})^2"', 'terms=lambda c: f"ABS({c.a}-{c.y})"', "absolute instead of squared error"),
+    (L, 'terms=lambda c: f"MAX({c.z},0)-{c.z}*{c.y}+LN(1+EXP(-ABS({c.z})))"', 'terms=lambda c: f"MAX({c.z},0)+{c.z}*{c.y}+LN(1+EXP(-ABS({c.z})))"', "BCE with +z*y"),
+    (L, 'f"({c.max}+LN({c.sum}))*SUM({c.y_row})', 'f"(LN({c.sum}))*SUM({c.y_row})', "cross-entropy forgets the max"),
+    (L, 'return f"2*({c.a}-{c.y})/{n}"', 'return f"({c.a}-{c.y})/{n}"', "squared error's gradient without the 2"),
+    (L, 'return f"({c.a}-{c.y})/{n}"', 'return f"({c.y}-{c.a})/{n}"', "output delta with the wrong sign"),
+    (L, "return batch if self.per_sample else batch * outputs", "return batch", "mean over samples only, for every loss"),
+    (L, 'return f"IF(({c.a}>0.5)=({c.y}>0.5),1,0)"', 'return f"IF(({c.a}>0.5)=({c.y}>0.5),0,1)"', "right and wrong swapped"),
+    (L, 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MAX({c.a_row}),1,0)"', 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MIN({c.a_row}),1,0)"', "softmax right when the target is the least likely"),
+    (L, 'return f"SUM({terms})/{n}"', 'return f"SUM({terms})/({n}+1)"', "the mean divides by one too many"),
+    (O, 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', 'update=lambda c: f"{c.old}+{c.lr}*{c.g}"', "gradient ascent"),
+    (O, 'next=lambda c: f"momentum*{c.prev}+{c.g}"', 'next=lambda c: f"momentum*{c.g}+{c.g}"', "velocity forgets its past"),
+    (O, "first=lambda c: c.g,", 'first=lambda c: f"momentum*{c.g}",', "first velocity scaled by momentum"),
+    (O, "update=lambda c: f\"{c.old}-{c.lr}*{c.state['vel']}\"", 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', "momentum update ignores the velocity"),
+    (O, 'next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}"', 'next=lambda c: f"beta1*{c.prev}+{c.g}"', "Adam m without (1 - beta1)"),
+    (O, 'first=lambda c: f"(1-beta2)*{c.g}^2"', 'first=lambda c: f"(1-beta2)*{c.g}"', "Adam v starts from g, not g^2"),
+    (O, "f\"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)\"", "f\"/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)\"", "Adam epsilon inside the square root"),
+    (O, 'lambda step: f"1-beta1^{step}"', 'lambda step: f"1-beta1^({step}-1)"', "Adam bias correction one step late"),
+    (R, 'return f"{value}*{mask}/(1-dropout_rate)"', 'return f"{value}*{mask}"', "dropout without inverted scaling"),
+    (R, 'return f"+2*l2_penalty*{weight}"', 'return f"+l2_penalty*{weight}"', "L2 gradient without the 2"),
+    (R, "return f\"+l2_penalty*({'+'.join(squares)})\"", "return f\"+2*l2_penalty*({'+'.join(squares)})\"", "L2 penalty doubled in the loss"),
+    (F, '{self.layer_input(layer, i)},{refs.row(weights, j)})"\n                                 f"+{refs.cell(bias, j)}")',
+     '{self.layer_input(layer, i)},{refs.row(weights, j)})")', "z without the bias"),
+    (F, '{self.layer_input(layer, i)},{refs.row(weights, j)})"', '{self.layer_input(layer, i)},{refs.row(weights, 0)})"', "every neuron uses the first neuron's weights"),
+    (F, 'f"+{refs.fixed(bias, j)}")', 'f"+{refs.fixed(bias, 0)}")', "pictures use the first neuron's bias"),
+    (F, 'return "ad" if self.masks is not None and layer < self.structure.n_layers else "a"', 'return "a"', "the next layer reads a before dropout"),
+    (F, 'return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)',
+     'return layout.block("W", layer, step), layout.block("b", layer, 0)', "forward pass uses the initial biases"),
+    (B, 'f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, m, j)}" for m in range(width)',
+     'f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, m, j)}" for m in range(width - 1)', "backprop skips the last neuron"),
+    (B, 'f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, m, j)}"', 'f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, j, m)}"', "backprop along transposed weights"),
+    (B, 'return lambda j, _: f"=SUM({refs.col(dz, j)})"', 'return lambda j, _: f"=SUM({refs.col(dz, 0)})"', "every bias gets the first neuron's gradient"),
+    (B, 'if kind == "dA" or (kind == "dz" and not loss.cancels and activation == "linear"):',
+     'if kind == "dA" or (kind == "dz" and not loss.cancels):', "output delta ignores the output's slope"),
+    (B, "            if dropout:  # the mask", "            if False:  # the mask", "backward pass ignores dropout"),
+    (U, 'old = layout.block(param, layer, step - 1)', 'old = layout.block(param, layer, 0)', "every update starts from the initial parameters"),
+    (U, 'lr="learning_rate"', 'lr="learning_rate/2"', "half the learning rate"),
+    (X, 'return lambda i, j: f"=SUM({refs.whole(correct)})/{s.batch_size_at(step)}"', 'return lambda i, j: f"=SUM({refs.whole(correct)})/{s.n_samples}"', "accuracy over all samples, not the batch"),
+    (X, 'return lambda i, j: f"=SQRT(SUMSQ({refs.whole', 'return lambda i, j: f"=(SUMSQ({refs.whole', "gradient size without the square root"),
+    (X, "block = forward.block(forward.output_kind(layer - 1), layer - 1)", 'block = forward.block("a", layer - 1)', "dL/dW reads a before dropout"),
+    (BD, 'return lambda i, j: f"={low1}+{j}/{grid - 1}*({high1}-{low1})"', 'return lambda i, j: f"={low1}+{j}/{grid}*({high1}-{low1})"', "grid axis stops short"),
+    (BD, 'return f"={base}{sign}0.1*(MAX({col})-MIN({col}))"', 'return f"={base}{sign}0.2*(MAX({col})-MIN({col}))"', "grid margin 20%"),
+    (BD, "f\"={refs.fixed(x1, 0, p % grid)}\"", "f\"={refs.fixed(x1, 0, p // grid)}\"", "grid points walk the wrong axis"),
+    (BD, "step = 0 if variant == 0 else s.steps", "step = 0 if variant == 0 else s.steps - 1", "final picture one step early"),
+    (BD, 'return lambda i, j: f"={refs.cell(out, i * grid + j)}"', 'return lambda i, j: f"={refs.cell(out, j * grid + i)}"', "picture transposed"),
+    (GC, 'return lambda j, i: f"={refs.cell(w0, j, i)}{sign}gc_epsilon*{refs.cell(sel, j, i)}"', 'return lambda j, i: f"={refs.cell(w0, j, i)}+gc_epsilon*{refs.cell(sel, j, i)}"', "both nudges go up"),
+    (GC, 'f"{i + 1 if i < fan_in else 0}),1,0)")', 'f"{i if i < fan_in else 0}),1,0)")', "input numbers off by one"),
+    (GC, 'f"=({refs.cell(result, 0)}-{refs.cell(result, 1)})/(2*gc_epsilon)"', 'f"=({refs.cell(result, 0)}-{refs.cell(result, 1)})/gc_epsilon"', "finite difference over epsilon, not 2 epsilon"),
+    (GC, "masks = (lambda layer: layout.block(\"mask\", layer, 0)) if s.dropout else None", "masks = None", "gradient check forgets dropout"),
+]
+
+REFERENCE = [
+    (RM, "return np.where(z > 0, z, slope * z)", "return np.where(z > 0, z, 0.0 * z)", "leaky ReLU without its slope"),
+    (RM, "return a * (1.0 - a)", "return a", "sigmoid slope a"),
+    (RM, "return 1.0 - a * a", "return 1.0 - a", "tanh slope 1 - a"),
+    (RM, "return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))", "return np.where(z > 0, z, np.exp(np.minimum(z, 0.0)))", "ELU without the -1"),
+    (RM, "return np.where(z > 20, 1.0, sigmoid(z))", "return sigmoid(z)", "softplus slope ignores the threshold"),
+    (RM, "np.log1p(np.exp(-np.abs(z)))", "np.log1p(np.exp(np.abs(z)))", "BCE's log term with the wrong sign"),
+    (RM, "return (zmax + log_sum) * y.sum", "return log_sum * y.sum", "cross-entropy forgets the max"),
+    (RM, 'return batch if loss == "cross_entropy" else batch * outputs', "return batch * outputs", "cross-entropy averaged over outputs too"),
+    (RM, "return (output[:, 0] > 0.5) == (targets[:, 0] > 0.5)", "return (output[:, 0] > 0.5) == (targets[:, 0] >= 0.5)", "a target of 0.5 counted as class 1"),
+    (RN, 'prev = a * masks[layer] / (1.0 - hyper["dropout_rate"])', "prev = a * masks[layer]", "dropout without inverted scaling"),
+    (RN, "delta = (a - targets) / n  #", "delta = 2 * (a - targets) / n  #", "cancelling delta with a stray 2"),
+    (RN, "delta = a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))", "delta = a * grad_a", "softmax Jacobian's diagonal only"),
+    (RN, 'grad_w = grad_w + 2.0 * hyper["l2_penalty"] * weights[layer - 1]', 'grad_w = grad_w + hyper["l2_penalty"] * weights[layer - 1]', "L2 gradient without the 2"),
+    (RN, 'grad_a = grad_a * masks[layer - 1] / (1.0 - hyper["dropout_rate"])', "grad_a = grad_a * masks[layer - 1]", "backward dropout without scaling"),
+    (RN, 'return hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)', 'return hyper["l2_penalty"] * sum(float(np.abs(w).sum()) for w in weights)', "L1 instead of L2"),
+    (RO, 'velocity = self.hyper["momentum"] * self.state.get(("vel", name), 0.0) + grad',
+     'velocity = self.hyper["momentum"] * self.state.get(("vel", name), 0.0) + (1 - self.hyper["momentum"]) * grad', "momentum with dampening"),
+    (RO, "bc1, bc2 = 1 - b1**t, 1 - b2**t", "bc1, bc2 = 1 - b1**t, 1 - b2**(t + 1)", "second bias correction a step ahead"),
+    (RO, "(np.sqrt(v / bc2) + eps)", "np.sqrt(v / bc2 + eps)", "Adam epsilon inside the root"),
+    (RT, "samples = list(problem.structure.samples_at(step))", "samples = list(problem.structure.samples_at(0))", "every step trains on the first batch"),
+    (RT, 'np.sqrt((grads[("dW", layer)] ** 2).sum())', '(grads[("dW", layer)] ** 2).sum()', "gradient size squared"),
+    (RP, "low, high = low - 0.1 * span, high + 0.1 * span", "low, high = low - 0.05 * span, high + 0.1 * span", "grid margin off on one side"),
+    (RP, "column = i + 1 if i < fan_in else 0", "column = i if i < fan_in else 0", "gradient-check input off by one"),
+    (RP, "finite = (losses[0] - losses[1]) / (2 * eps)", "finite = (losses[0] - losses[1]) / eps", "finite difference over epsilon"),
+]
+
+FAST = [
+    (FF, "result = np.where(code != OK, code, result)", "result = np.where(result != OK, result, code)", "the last error wins"),
+    (FF, "first = np.argmax(is_error, axis=1)", "first = is_error.shape[1] - 1 - np.argmax(is_error[:, ::-1], axis=1)", "a range's last error wins"),
+    (FF, "truth = c.values != 0", "truth = c.values > 0", "IF treats negative numbers as false"),
+    (FF, '"LOG10": _unary(np.log10, lambda x: x > 0)', '"LOG10": _unary(np.log, lambda x: x > 0)', "LOG10 computes the natural log"),
+    (FF, "count = m.sum(axis=1)", "count = np.ones_like(m).sum(axis=1)", "AVERAGE counts blanks and text"),
+    (FF, "codes = np.where((codes == OK) & (x == 0) & (y == 0), NUM, codes)", "codes = codes", "0^0 is 1"),
+    (FF, "return finish(x - y, codes)", "return finish(y - x, codes)", "subtraction reversed"),
+    (FF, "by_type = comparisons[op](left.astype(float), right.astype(float))", "by_type = result", "logical values compared as numbers"),
+    (FF, "codes = np.where(codes == EMPTY, OK, np.where(codes == TEXT, VALUE, codes)).astype(np.int8)",
+     "codes = np.where(codes == EMPTY, OK, codes).astype(np.int8)", "text in arithmetic is not #VALUE!"),
+    (FF, "filled = np.where(m, v, np.inf if pick is np.min else -np.inf)", "filled = np.where(m, v, 0.0)", "MAX of negatives meets 0"),
+    (FF, "zero = (y == 0) & (codes == OK)", "zero = (y == 0) & (x != 0) & (codes == OK)", "0/0 is not #DIV/0!"),
+    (FL, "frontier = unique[indegree[unique] == 0]", "frontier = unique", "levels ignore in-degrees"),
+    (FR, "col = column_letters(column_number(col) + cols)", "col = col", "shared formulas do not shift columns"),
+    (FP, 'return self.binary(("^",), self.unary)', 'return self.binary(("^",), self.percent)', "unary minus looser than ^"),
+]
+
+CHECKER = [
+    (CT, "\nRTOL = 1e-9", "\nRTOL = 1e-3", "relative tolerance 1e-3"),
+    (CT, "\nATOL = 1e-12", "\nATOL = 1e-11", "absolute tolerance 10x"),
+    (CT, "\nSUM_TOLERANCE = 1e-12", "\nSUM_TOLERANCE = 1e-4", "sums of products allowed 1e-4"),
+    (CT, "\nFINITE_DIFFERENCE_TOLERANCE = 1e-14", "\nFINITE_DIFFERENCE_TOLERANCE = 1e-13", "finite difference allowed 10x"),
+    (CT, "close = numeric & finite & (", "close = finite & (", "an error value passes where a number belongs"),
+    (CT, "overflowed = ~finite & ((codes >= FIRST_ERROR) | (numeric & (np.abs(got) > OVERFLOW)))",
+     "overflowed = ~finite", "anything passes where the reference overflows"),
+    (CT, "extra[4, 0] = finite_error / max(abs(expected[2, 0]), abs(expected[3, 0]), 1e-12)",
+     "extra[4, 0] = finite_error", "relative difference allowed the finite difference's allowance"),
+    (CC, "report.not_formula_count = int((~live).sum())", "report.not_formula_count = 0", "typed numbers over formulas pass"),
+    (CC, "wrong = present & ~agree", "wrong = present & ~agree & (cells.owner > 0)", "the first block is never compared"),
+    (RB, "if observed is not None and step > 0:", "if False:", "each step checked from the reference's own drift"),
+]
+
+MUTANTS = ([(*m, "writer") for m in WRITER] + [(*m, "reference") for m in REFERENCE]
+           + [(*m, "fast") for m in FAST] + [(*m, "checker") for m in CHECKER])
+
+_CHECKS = ["tests/test_hand_computed.py", "tests/test_learner_sheets.py", "tests/test_independence.py",
+           "tests/test_promises.py", "tests/test_tamper.py", "tests/test_workbook.py"]
+GROUP_TESTS = {
+    "writer": _CHECKS,
+    "reference": ["tests/test_hand_computed.py", "tests/test_gradients.py", "tests/test_torch_oracle.py", *_CHECKS[1:]],
+    "fast": ["tests/test_fast_engine.py", "tests/test_hand_computed.py", "tests/test_tamper.py"],
+    "checker": ["tests/test_promises.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
+                "tests/test_examples.py"],
+}
