@@ -6,7 +6,7 @@ the original (each changes a number some workbook shows, or the verdict of some 
 
 A = "sheetnet/units/activations.py"
 L = "sheetnet/units/losses.py"
-O = "sheetnet/units/optimizers.py"
+OP = "sheetnet/units/optimizers.py"
 R = "sheetnet/units/regularisers.py"
 F = "sheetnet/sheets/forward.py"
 B = "sheetnet/sheets/backward.py"
@@ -51,14 +51,14 @@ WRITER = [
     (L, 'return f"IF(({c.a}>0.5)=({c.y}>0.5),1,0)"', 'return f"IF(({c.a}>0.5)=({c.y}>0.5),0,1)"', "right and wrong swapped"),
     (L, 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MAX({c.a_row}),1,0)"', 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MIN({c.a_row}),1,0)"', "softmax right when the target is the least likely"),
     (L, 'return f"SUM({terms})/{n}"', 'return f"SUM({terms})/({n}+1)"', "the mean divides by one too many"),
-    (O, 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', 'update=lambda c: f"{c.old}+{c.lr}*{c.g}"', "gradient ascent"),
-    (O, 'next=lambda c: f"momentum*{c.prev}+{c.g}"', 'next=lambda c: f"momentum*{c.g}+{c.g}"', "velocity forgets its past"),
-    (O, "first=lambda c: c.g,", 'first=lambda c: f"momentum*{c.g}",', "first velocity scaled by momentum"),
-    (O, "update=lambda c: f\"{c.old}-{c.lr}*{c.state['vel']}\"", 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', "momentum update ignores the velocity"),
-    (O, 'next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}"', 'next=lambda c: f"beta1*{c.prev}+{c.g}"', "Adam m without (1 - beta1)"),
-    (O, 'first=lambda c: f"(1-beta2)*{c.g}^2"', 'first=lambda c: f"(1-beta2)*{c.g}"', "Adam v starts from g, not g^2"),
-    (O, "f\"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)\"", "f\"/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)\"", "Adam epsilon inside the square root"),
-    (O, 'lambda step: f"1-beta1^{step}"', 'lambda step: f"1-beta1^({step}-1)"', "Adam bias correction one step late"),
+    (OP, 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', 'update=lambda c: f"{c.old}+{c.lr}*{c.g}"', "gradient ascent"),
+    (OP, 'next=lambda c: f"momentum*{c.prev}+{c.g}"', 'next=lambda c: f"momentum*{c.g}+{c.g}"', "velocity forgets its past"),
+    (OP, "first=lambda c: c.g,", 'first=lambda c: f"momentum*{c.g}",', "first velocity scaled by momentum"),
+    (OP, "update=lambda c: f\"{c.old}-{c.lr}*{c.state['vel']}\"", 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', "momentum update ignores the velocity"),
+    (OP, 'next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}"', 'next=lambda c: f"beta1*{c.prev}+{c.g}"', "Adam m without (1 - beta1)"),
+    (OP, 'first=lambda c: f"(1-beta2)*{c.g}^2"', 'first=lambda c: f"(1-beta2)*{c.g}"', "Adam v starts from g, not g^2"),
+    (OP, "f\"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)\"", "f\"/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)\"", "Adam epsilon inside the square root"),
+    (OP, 'lambda step: f"1-beta1^{step}"', 'lambda step: f"1-beta1^({step}-1)"', "Adam bias correction one step late"),
     (R, 'return f"{value}*{mask}/(1-dropout_rate)"', 'return f"{value}*{mask}"', "dropout without inverted scaling"),
     (R, 'return f"+2*l2_penalty*{weight}"', 'return f"+l2_penalty*{weight}"', "L2 gradient without the 2"),
     (R, "return f\"+l2_penalty*({'+'.join(squares)})\"", "return f\"+2*l2_penalty*({'+'.join(squares)})\"", "L2 penalty doubled in the loss"),

@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="only check that every snippet is in the source")
     args = parser.parse_args()
     chosen = [m for m in MUTANTS if not args.groups or m[4] in args.groups]
-    for module, original, mutated, _why, _group in chosen:
+    for module, original, _mutated, _why, _group in chosen:
         count = (REPO / module).read_text().count(original)
         if count != 1:
             print(f"{module}: snippet found {count} times: {original!r}", file=sys.stderr)
