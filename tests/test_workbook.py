@@ -24,6 +24,9 @@ VARIANTS = {
     "relu-mse-sgd": {},
     "deep-mixed": dict(network={"sizes": [2, 3, 3, 1], "activation": ["tanh", "leaky_relu"]}),
     "elu-softplus": dict(network={"sizes": [2, 3, 3, 1], "activation": ["elu", "softplus"]}),
+    # inputs up to 30: softplus meets z below 0, between 2 and 20, and beyond its threshold 20
+    "softplus-wide-range": dict(network={"sizes": [2, 4, 1], "activation": "softplus"},
+                                data={"inputs": [[0, 0], [0, 3], [3, 0], [30, 30]], "targets": [[0], [1], [1], [0]]}),
     "sigmoid-bce-momentum": dict(
         network={"activation": "sigmoid", "output": "sigmoid", "loss": "bce"}, training={"optimizer": "momentum"}),
     "softmax-ce-adam-l2": dict(
