@@ -134,10 +134,8 @@ def new(dataset, out, config_path, data, force, **options) -> None:
     for warning in warnings:
         click.echo(f"sheetnet: warning: {warning}", err=True)
     started = time.perf_counter()
-    from sheetnet.sheets import workbook
-
     with progress.bar("writing", size.formula_cells) as update:
-        count = workbook.write_workbook(problem, out, force=force, progress=update)
+        count = api.write(problem, out, force=force, progress=update)
     click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s")
 
 

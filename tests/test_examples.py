@@ -82,7 +82,7 @@ def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     """Everything a workbook holds survives regenerate: data, parameters, hyper-parameters, batches,
     dropout masks, gradient-check choices - the rebuilt file is byte for byte the original."""
     source = REPO / "workbooks" / f"{name}.xlsx"
-    out = tmp_path / "again.xlsx"
+    out = tmp_path / f"{name}.xlsx"  # the About sheet names its own file
     result = CliRunner().invoke(main, ["regenerate", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == source.read_bytes()

@@ -202,6 +202,7 @@ def _single(tmp_path, formula: str, cells: dict | None = None):
         ("=2^3^2", 64.0),  # ^ is left-associative
         ("=2+3*4^2/8", 8.0),
         ("=1/0", "#DIV/0!"),
+        ("=0/0", "#DIV/0!"),  # not #NUM!: a zero divisor is #DIV/0! whatever it divides
         ("=EXP(1000)", "#NUM!"),
         ("=EXP(-1000)", 0.0),
         ("=LN(0)", "#NUM!"),

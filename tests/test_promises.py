@@ -88,6 +88,11 @@ def _check_after(tmp_path, sections, key, i, j, change) -> bool:
     return api.check(tamper(path, block.sheet, block.cell(i, j), change)).ok
 
 
+def test_the_tolerances_are_the_documented_numbers():
+    """The tests below perturb by multiples of these; here they are pinned to the numbers the README states."""
+    assert (RTOL, ATOL, SUM_TOLERANCE, FINITE_DIFFERENCE_TOLERANCE) == (1e-9, 1e-12, 1e-12, 1e-14)
+
+
 def test_relative_tolerance_is_1e_9(tmp_path):
     """On the loss cell, which no other formula reads (a changed z would move every cell after it)."""
     value = reference.run(problem_of(**XOR_SECTIONS))[("loss", 0, 1)][0, 0]
@@ -162,3 +167,15 @@ def test_agreement_on_errors_and_overflow():
     # a right number; an error where a number belongs; an error where the reference overflows;
     # an overflowed number there; an ordinary number where the reference overflows
     assert agree.tolist() == [True, False, True, True, False]
+    # an error where the reference says 0 (its value is stored as 0: the code alone must fail it)
+    assert not agreement(np.array([0.0]), np.array([0.0]), np.array([num], dtype=np.int8))[0][0]
+
+
+def test_each_step_is_checked_from_the_parameters_the_spreadsheet_holds(tmp_path):
+    """A wrong weight at step 1 is named alone: every later cell is checked from the spreadsheet's own
+    (wrong) weight, so the cells computed from it agree, and chaos between two correct engines cannot
+    build up over the steps either."""
+    path = build(tmp_path, **XOR_SECTIONS)
+    block = Layout(readback.read_problem(path).structure).block("W", 1, 1)
+    report = api.check(tamper(path, block.sheet, block.cell(1, 0), lambda f: f"({f})*1.001"), limit=1000)
+    assert [f"{m.sheet}!{m.cell}" for m in report.mismatches] == [f"{block.sheet}!{block.cell(1, 0)}"]

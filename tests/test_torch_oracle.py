@@ -49,6 +49,10 @@ GRID = {
     "softplus-past-threshold": dict(network={"activation": "softplus", "output": "sigmoid", "loss": "bce"},
                                     data={"inputs": [[0, 0], [0, 30], [30, 0], [30, 30]],
                                           "targets": [[0], [1], [1], [0]]}),
+    # z = 20.2: just past the threshold, where torch's slope is exactly 1 and sigmoid(z) is 1 - 1.7e-9
+    "softplus-just-past-threshold": dict(network={"sizes": [1, 1, 1], "activation": "softplus"},
+                                         init={"weights": [[[1.0]], [[1.0]]], "biases": [[0.0], [0.0]]},
+                                         data={"inputs": [[20.2]], "targets": [[1.0]]}),
     "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
                                       training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
                                       data={"builtin": "moons", "n": 8}),

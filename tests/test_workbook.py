@@ -17,7 +17,7 @@ from .conftest import build, problem_of
 
 # Classic functions every target engine (Excel 2010, LibreOffice, formulas) evaluates.
 ALLOWED_FUNCTIONS = {
-    "SUMPRODUCT", "SUM", "IF", "AND", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
+    "SUMPRODUCT", "SUM", "IF", "AND", "OR", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
 }
 
 VARIANTS = {
@@ -187,9 +187,9 @@ def test_later_steps_written_as_raw_rows_keep_their_styles(tmp_path):
     wb = load_workbook(path)
     ws = wb["Layer 1"]
     for step in (1, 3):
-        top = layout.block_top(step)
+        top = layout.layers.block_top(step)
         assert ws.cell(top, 1).style == "sheetnet step"
-        assert ws.cell(top, 2).style == "sheetnet label"
+        assert ws.cell(top + 1, 2).style == "sheetnet label"
         for kind, style in (("z", "sheetnet forward"), ("dz", "sheetnet gradient"), ("W", "sheetnet update")):
             block = layout.block(kind, 1, step)
             assert ws.cell(block.row, block.col).style == style, (kind, step)

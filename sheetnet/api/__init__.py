@@ -28,14 +28,21 @@ def prepare(cfg: Config):
     return problem, measured, warnings
 
 
+def write(problem, out: str | Path, force: bool = False, progress=None) -> int:
+    """Write a problem's workbook, its About sheet's things to try measured first; returns its formula cells."""
+    from sheetnet.api import lessons
+    from sheetnet.sheets import workbook
+
+    return workbook.write_workbook(problem, out, force=force, progress=progress, tries=lessons.tries(problem))
+
+
 def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> int:
     """Write the workbook for a config; returns its number of formula cells."""
     from sheetnet.files import check_writable
-    from sheetnet.sheets import workbook
 
     check_writable(Path(out), force)
     problem, _, _ = prepare(cfg)
-    return workbook.write_workbook(problem, out, force=force, progress=progress)
+    return write(problem, out, force=force, progress=progress)
 
 
 def check(path: str | Path, engine: str = "fast", progress=None, limit: int = 10) -> Report:

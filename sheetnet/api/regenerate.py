@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from sheetnet.api import write
 from sheetnet.check import readback
 from sheetnet.files import check_writable
 from sheetnet.model import config, plan
 from sheetnet.model.config import WorkbookConfig
 from sheetnet.model.problem import Problem
-from sheetnet.sheets import workbook
 
 
 def _raw_config(old: Problem) -> dict:
@@ -35,7 +35,8 @@ def _raw_config(old: Problem) -> dict:
         "init": {"scheme": "xavier" if s.init_scheme == "xavier" else "he", "seed": s.seed},
         "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist()},
         "workbook": {"boundary_grid": s.boundary_grid if s.sizes[0] == 2 else WorkbookConfig.boundary_grid,
-                     "gradient_check": s.gradient_check or s.steps == 0},
+                     "gradient_check": s.gradient_check or s.steps == 0, "lesson": s.lesson,
+                     "tries": [{"change": c, "to": to, "see": see, "why": why} for c, to, see, why in s.tries]},
     }
 
 
@@ -67,7 +68,7 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
             kept_masks += 1
     if new.choices and old.choices:
         new.choices.update(old.choices)
-    count = workbook.write_workbook(new, target, force=True)
+    count = write(new, target, force=True)
     kept = f"data ({len(new.inputs)} samples), hyper-parameters"
     if kept_masks:
         kept += f", {kept_masks} dropout mask block(s)"

@@ -8,7 +8,8 @@ shows (L+ - L-) / (2 epsilon) beside the analytic gradient from the Layer sheets
 Keys (variant v: 0 = +epsilon, 1 = -epsilon): ("gc_sel", l, 0) out x (in+1); ("gc_W", l, v),
 ("gc_b", l, v); the pass's ("gc_z", l, v), ("gc_a", l, v), ("gc_ad", l, v), softmax helpers and
 ("gc_loss_terms", L, v), one row per sample of step 0's batch; ("gc_result", 0, 0) 5 x 1:
-L+, L-, finite difference, analytic gradient, relative difference.
+L+, L-, finite difference, analytic gradient, relative difference; ("gc_status", 0, 0) 0 when the
+choice names a parameter of the network, 1 for no such layer, 2 for no such neuron or input.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sheetnet.layout.passes import pass_columns
 from sheetnet.model.problem import CHOICE_NAMES
 
 GRADCHECK_SHEET = "Gradient check"
-RESULT_TOP = 9
-PARAMS_TOP = 17
+STATUS_ROW = 9
+RESULT_TOP = 11
+PARAMS_TOP = 19
 PREFIX = "gc_"
 
 
@@ -48,6 +50,8 @@ class GradcheckLayout:
         sheet = GRADCHECK_SHEET
         if kind == "gc_result":
             return Block(sheet, RESULT_TOP, 2, 5, 1)
+        if kind == "gc_status":
+            return Block(sheet, STATUS_ROW, 2, 1, 1)
         if kind in ("gc_sel", "gc_W", "gc_b"):
             fan_in, width = s.fan_in(layer), s.width(layer)
             row = self.param_rows[layer]
@@ -67,5 +71,5 @@ class GradcheckLayout:
             keys += [(kind, layer, variant) for layer in range(1, s.n_layers + 1) for kind in ("gc_W", "gc_b")]
         for variant in (0, 1):
             keys += [(PREFIX + kind, layer, variant) for kind, layer in self.pass_cols[variant]]
-        keys.append(("gc_result", 0, 0))
+        keys += [("gc_status", 0, 0), ("gc_result", 0, 0)]
         return keys

@@ -17,6 +17,7 @@ from sheetnet.model.schema import (
     LOSSES,
     MAX_STEPS,
     MAX_WIDTH,
+    MEASURES,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
     SECTIONS,
@@ -29,8 +30,8 @@ from sheetnet.model.schema import (
 )
 from sheetnet.model.validate import VALIDATORS, check_consistent, check_keys
 
-__all__ = ["BUILTIN_DATASETS", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH", "OPTIMIZERS",
-           "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig", "TrainingConfig",
+__all__ = ["BUILTIN_DATASETS", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH", "MEASURES",
+           "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig", "TrainingConfig",
            "WorkbookConfig", "apply_overrides", "from_dict", "load"]
 
 

@@ -28,14 +28,15 @@ def load_dataset(cfg: Config) -> datasets.Dataset:
         return datasets.from_rows(data.inputs, data.targets)
     seed = cfg.init.seed
     one_hot = cfg.network.output == "softmax"
+    n = data.n if data.n is not None else datasets.DEFAULT_N
     if data.builtin == "xor":
         return datasets.xor()
     if data.builtin == "exam":
-        return datasets.exam(data.n, data.noise, seed)
+        return datasets.exam(n, data.noise, seed)
     if data.builtin in ("circles", "moons"):
-        return getattr(datasets, data.builtin)(data.n, data.noise, seed, one_hot=one_hot)
+        return getattr(datasets, data.builtin)(n, data.noise, seed, one_hot=one_hot)
     classes = (outputs if cfg.sizes_given else 3) if one_hot else 2
-    return getattr(datasets, data.builtin)(data.n, data.noise, seed, classes=classes, one_hot=one_hot)
+    return getattr(datasets, data.builtin)(n, data.noise, seed, classes=classes, one_hot=one_hot)
 
 
 def _csv_classes(path: Path, cfg: Config) -> datasets.Dataset:
@@ -182,6 +183,8 @@ def build_problem(cfg: Config) -> Problem:
         class_points=_class_points(dataset.targets),
         boundary_grid=cfg.workbook.boundary_grid if sizes[0] == 2 else 0,
         gradient_check=cfg.workbook.gradient_check and t.steps > 0,
+        lesson=cfg.workbook.lesson,
+        tries=cfg.workbook.tries,
     )
     all_hyper = {
         "learning_rate": t.learning_rate,

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from sheetnet.model.config import MAX_STEPS, MAX_WIDTH
+from sheetnet.model.config import MAX_STEPS, MAX_WIDTH, MEASURES
 from sheetnet.model.options import (
     HIDDEN_ACTIVATIONS,
     LOSSES,
@@ -49,6 +49,8 @@ class Structure:
     class_points: tuple[tuple[int, ...], ...] | None = None  # samples of each class, for the boundary chart
     boundary_grid: int = 0  # points per side of the decision-boundary grid; 0 = no Boundary sheet
     gradient_check: bool = False  # the Gradient check sheet (needs at least one step)
+    lesson: str = ""  # what the workbook is for (About sheet)
+    tries: tuple = ()  # things to try: (change, to, see, why), measured when the workbook is written
 
     def samples_at(self, step: int) -> tuple[int, ...]:
         """The samples (0-based) that step `step` computes on: its mini-batch, or every sample."""
@@ -116,6 +118,11 @@ class Structure:
                 problems.append(f"{name} refer to samples that do not exist")
         if self.batches is not None and (not self.batches or any(not batch for batch in self.batches)):
             problems.append("empty mini-batch")
+        if not isinstance(self.lesson, str) or any(
+                len(entry) != 4 or not isinstance(entry[0], str) or isinstance(entry[1], bool)
+                or not isinstance(entry[1], (int, float)) or entry[2] not in MEASURES or not isinstance(entry[3], str)
+                for entry in self.tries):
+            problems.append("lesson or tries")
         if not isinstance(self.boundary_grid, int) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
             problems.append(f"boundary_grid {self.boundary_grid!r}")
         if problems:
@@ -127,7 +134,7 @@ class Structure:
         raw.pop("format", None)
         for key in ("sizes", "activations", "input_names", "target_names"):
             raw[key] = tuple(raw[key])
-        for key in ("batches", "class_points"):
+        for key in ("batches", "class_points", "tries"):
             if raw.get(key) is not None:
                 raw[key] = tuple(tuple(item) for item in raw[key])
         structure = cls(**raw)

@@ -17,6 +17,7 @@ BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
 
 # Largest layer width and step count we accept. A hidden neuron's dL/da cell sums one term per
 # neuron of the next layer; at 100 neurons that formula is ~3,500 characters, inside Excel's 8,192.
+MEASURES = ("loss", "accuracy", "weights", "gradient_ratio")  # what a [[workbook.tries]] entry can measure
 MAX_WIDTH = 100
 MAX_STEPS = 100_000
 
@@ -59,7 +60,7 @@ class DataConfig:
     csv: str | None = None
     inputs: tuple | None = None
     targets: tuple | None = None
-    n: int = 200
+    n: int | None = None  # samples of a generated dataset; None: the dataset's classroom-sized default
     noise: float = 0.1
 
 
@@ -67,8 +68,12 @@ class DataConfig:
 class WorkbookConfig:
     """What the workbook shows beyond the network (not part of the spec's schema: an extension)."""
 
-    boundary_grid: int = 25  # points per side of the decision-boundary grid (2-input networks); 0 = none
+    boundary_grid: int = 21  # points per side of the decision-boundary grid (2-input networks); 0 = none
     gradient_check: bool = True  # the Gradient check sheet
+    lesson: str = ""  # what this workbook is for, in a few sentences (the About sheet's first section)
+    # things to try, each measured by the reference when the workbook is written:
+    # (change: a named cell or "W<layer>", to: the new value, see: what to measure, why: one sentence or "")
+    tries: tuple = ()
 
 
 @dataclass(frozen=True)

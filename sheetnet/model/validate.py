@@ -14,6 +14,7 @@ from sheetnet.model.schema import (
     LOSSES,
     MAX_STEPS,
     MAX_WIDTH,
+    MEASURES,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
     SECTIONS,
@@ -198,7 +199,33 @@ def _validate_workbook(raw: dict) -> WorkbookConfig:
         out["boundary_grid"] = grid
     if "gradient_check" in raw:
         out["gradient_check"] = _boolean("workbook", "gradient_check", raw["gradient_check"])
+    if "lesson" in raw:
+        if not isinstance(raw["lesson"], str):
+            raise SheetnetError(f"[workbook] lesson must be text, got {raw['lesson']!r}")
+        out["lesson"] = raw["lesson"]
+    if "tries" in raw:
+        out["tries"] = _tries(raw["tries"])
     return WorkbookConfig(**out)
+
+
+def _tries(raw: Any) -> tuple:
+    """[[workbook.tries]]: change (a named cell or W<layer>), to (a number), see (a measure), why (optional)."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise SheetnetError("[workbook] tries must be a list of tables ([[workbook.tries]])")
+    tries = []
+    for item in raw:
+        unknown = set(item) - {"change", "to", "see", "why"}
+        if unknown:
+            raise SheetnetError(f"[[workbook.tries]]: unknown key {sorted(unknown)[0]!r}; use change, to, see, why")
+        if not isinstance(item.get("change"), str):
+            raise SheetnetError("[[workbook.tries]] needs change = the name of a cell, e.g. \"learning_rate\"")
+        to = _number("workbook.tries", "to", item.get("to"))
+        see = _choice("workbook.tries", "see", item.get("see", "loss"), MEASURES)
+        why = item.get("why", "")
+        if not isinstance(why, str):
+            raise SheetnetError(f"[[workbook.tries]] why must be text, got {why!r}")
+        tries.append((item["change"], to, see, why))
+    return tuple(tries)
 
 
 VALIDATORS = {

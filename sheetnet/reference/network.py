@@ -39,6 +39,7 @@ def forward(structure: Structure, hyper: dict, x: np.ndarray, weights, biases, m
             values[("ad", layer)] = prev
     if targets is not None:
         last = s.n_layers
+        values[("y", last)] = targets
         values[("loss_terms", last)] = loss_terms(s.loss, values[("z", last)], values[("a", last)], targets)
         if s.classification:
             values[("correct", last)] = classified_right(values[("a", last)], targets).astype(float)[:, None]

@@ -12,23 +12,26 @@ def _prefixed(prefix: str, values: dict, index: int) -> dict:
     return {(prefix + kind, layer, index): value for (kind, layer), value in values.items()}
 
 
-def boundary_values(problem: Problem, trace: dict) -> dict:
-    """Forward passes (evaluation mode) over a grid spanning the data, with the initial and final parameters."""
-    s = problem.structure
-    grid = s.boundary_grid
-    values: dict = {}
+def _grid_axes(problem: Problem) -> dict:
+    """The grid's range (10% margin; 1 on each side of an input with no spread), steps, axes and points."""
+    grid = problem.structure.boundary_grid
     low, high = problem.inputs[:, :2].min(axis=0), problem.inputs[:, :2].max(axis=0)
-    span = high - low
-    low, high = low - 0.1 * span, high + 0.1 * span
-    values[("bd_range", 0, 0)] = np.column_stack([low, high])
-    fractions = np.arange(grid) / (grid - 1)
-    x1 = low[0] + fractions * (high[0] - low[0])
-    x2 = high[1] - fractions * (high[1] - low[1])
-    values[("bd_x1", 0, 0)] = x1[None, :]
-    values[("bd_x2", 0, 0)] = x2[:, None]
-    points = np.column_stack([np.tile(x1, grid), np.repeat(x2, grid)])
-    values[("bd_px", 0, 0)] = points
-    last = s.n_layers
+    margin = np.where(high == low, 1.0, 0.1 * (high - low))
+    low, high = low - margin, high + margin
+    step = (high - low) / (grid - 1)
+    x1 = low[0] + np.arange(grid) * step[0]
+    x2 = high[1] - np.arange(grid) * step[1]
+    return {("bd_range", 0, 0): np.column_stack([low, high, step]), ("bd_x1", 0, 0): x1[:, None],
+            ("bd_x2", 0, 0): x2[:, None], ("bd_px", 0, 0): np.column_stack([np.tile(x1, grid), np.repeat(x2, grid)])}
+
+
+def boundary_values(problem: Problem, trace: dict) -> dict:
+    """The pictures: forward passes (evaluation mode) over a grid spanning the data, with the initial and
+    final parameters; the output (or predicted class) at each point; each hidden neuron's activation."""
+    s = problem.structure
+    grid, last = s.boundary_grid, s.n_layers
+    values = _grid_axes(problem)
+    points = values[("bd_px", 0, 0)]
     for variant, step in ((0, 0), (1, s.steps)):
         bias_step = step if s.train_biases else 0
         weights = [trace[("W", layer, step)] for layer in range(1, last + 1)]
@@ -43,6 +46,14 @@ def boundary_values(problem: Problem, trace: dict) -> dict:
     for c, members in enumerate(s.class_points or ()):
         if members:
             values[("bd_class", c, 0)] = problem.inputs[list(members)][:, :2]
+    x1 = values[("bd_x1", 0, 0)][:, 0]
+    for t in range(grid // 5):  # an x1 label every 5 columns
+        values[("bd_xtick", t, 0)] = values[("bd_xtick", t, 1)] = np.array([[x1[5 * t]]])
+    values[("bd_ytick", 0, 0)] = values[("bd_x2", 0, 0)]
+    for layer in range(1, last):
+        activations = values[("bd_a", layer, 1)]
+        for j in range(s.width(layer)):
+            values[("nr_grid", layer, j)] = activations[:, j].reshape(grid, grid)
     return values
 
 
@@ -69,6 +80,9 @@ def gradient_check_values(problem: Problem, trace: dict) -> dict:
     eps = problem.choices["gc_epsilon"]
     selectors = _selectors(problem)
     values: dict = {("gc_sel", m, 0): sel for m, sel in enumerate(selectors, start=1)}
+    layer = problem.choices["gc_layer"]
+    chosen = sum(float(sel.sum()) for sel in selectors) == 1
+    values[("gc_status", 0, 0)] = np.array([[0.0 if chosen else (2.0 if layer in range(1, s.n_layers + 1) else 1.0)]])
     samples = list(s.samples_at(0))
     x, targets = problem.inputs[samples], problem.targets[samples]
     masks = {layer: problem.masks[(layer, 0)] for layer in range(1, s.n_layers)} if s.dropout else None

@@ -72,6 +72,7 @@ def _train_step(problem: Problem, trace: Trace, step: int, values: dict, weights
     _record(trace, grads, step)
     trace[("gnorm", 0, step)] = np.array([[np.sqrt((grads[("dW", layer)] ** 2).sum())
                                            for layer in range(1, s.n_layers + 1)]])
+    trace[("gplot", 0, step)] = np.maximum(trace[("gnorm", 0, step)], 1e-12)  # the chart's log-scale floor
     t = step + 1
     for name, value in optimizer.columns(t).items():
         trace[(name, 0, t)] = np.array([[value]])

@@ -1,13 +1,30 @@
-"""The About sheet: what the network is, how to read each sheet, the colours, what to try, how to check."""
+"""The About sheet: the lesson, the network, things to try (measured), how to read each sheet, how to check."""
 
 from __future__ import annotations
 
 from openpyxl.styles import Alignment
 
 from sheetnet.layout import Layout, quote_sheet
+from sheetnet.sheets.headers import plural
 from sheetnet.sheets.styles import ROLES, SUBTITLE_FONT, TITLE_FONT
+from sheetnet.units.losses import LOSSES
 
 ABOUT_SHEET = "About"
+TEXT_WIDTH = 120  # characters of column B: longer texts wrap, and their rows are made taller
+
+SHEET_TEXT = {
+    "Data": "one row per sample: the inputs x, then the targets y (yellow: edit them).",
+    "Training": "the hyper-parameters (yellow), then one row per step: loss, accuracy, gradient sizes, with charts. "
+                "Click a step number to jump to that step on Layer 1.",
+    "Boundary": "what the network outputs over the whole input plane, before and after training, with the data "
+                "points on it: the decision boundary.",
+    "Neurons": "what each hidden neuron responds to over the input plane, after training.",
+    "Gradient check": "checks one gradient against a finite difference: nudge a parameter, watch the loss move.",
+}
+LAYER_TEXT = ("the {role}: one block of rows per training step, in three bands: the parameters W (a row per neuron) "
+              "and b with their gradients dL/dW and dL/db; the forward pass z = W·a + b and a = f(z), one row per "
+              "sample{output}; the backward pass dL/da and dL/dz. The next block's parameters are this block's "
+              "minus learning_rate times its gradients.")
 
 
 def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
@@ -16,12 +33,12 @@ def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
     batch = "the whole dataset every step" if s.batches is None else (
         f"mini-batches of {len(s.batches[0])} (a fixed shuffle; step k uses batch k mod {len(s.batches)})")
     lines = [
-        ("network", f"{s.sizes[0]} inputs -> hidden layers: {hidden} -> {s.sizes[-1]} {s.activations[-1]} output(s)"),
-        ("loss", {"mse": "mean squared error", "bce": "binary cross-entropy",
-                  "cross_entropy": "cross-entropy with softmax"}[s.loss]),
-        ("training", f"{s.steps} steps of {s.optimizer}, {batch}"),
-        ("data", f"{s.n_samples} samples ({s.dataset})"),
-        ("initial weights", f"{s.init_scheme}, seed {s.seed}"),
+        ("network", f"{plural(s.sizes[0], 'input')} -> hidden {'layer' if s.n_layers == 2 else 'layers'}: {hidden}"
+                    f" -> {plural(s.sizes[-1], 'output')} ({s.activations[-1]})"),
+        ("loss", LOSSES[s.loss].words),
+        ("training", f"{plural(s.steps, 'step')} of {s.optimizer}, {batch}"),
+        ("data", f"{plural(s.n_samples, 'sample')} ({s.dataset})"),
+        ("initial weights", f"{s.init_scheme}" + (f", seed {s.seed}" if s.init_scheme != "explicit" else "")),
         ("formula cells", f"{formula_cells:,}: every number outside the yellow cells is a live formula"),
     ]
     if s.use_l2:
@@ -33,98 +50,86 @@ def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
 
 def _sheet_lines(layout: Layout, extra_sheets: list[str]) -> list[tuple[str, str]]:
     s = layout.structure
-    lines = [("Data", "one row per sample: the inputs x, then the targets y.")]
+    lines = [("Data", SHEET_TEXT["Data"])]
     for layer in range(1, s.n_layers + 1):
-        role = "output layer" if layer == s.n_layers else "hidden layer"
-        lines.append((f"Layer {layer}", f"the {role}: one block of rows per training step. Left to right: the "
-                      "parameters W (a row per neuron) and b, the forward pass z = W·a + b and a = f(z), then the "
-                      "backward pass dL/da, dL/dz and the gradients dL/dW, dL/db. The next block's parameters "
-                      "are this block's minus learning_rate times its gradients."))
-    lines.append(("Training", "the hyper-parameters, then one row per step: loss, accuracy, gradient sizes, "
-                  "with charts."))
-    descriptions = {
-        "Boundary": "the decision boundary: the network's output over a grid of inputs, before and after training.",
-        "Gradient check": "checks one gradient against a finite difference: nudge a parameter, watch the loss move.",
-    }
-    lines += [(name, descriptions[name]) for name in extra_sheets if name in descriptions]
+        output = layer == s.n_layers
+        lines.append((f"Layer {layer}", LAYER_TEXT.format(
+            role="output layer" if output else "hidden layer",
+            output=", with the target y, the loss and whether it is right" if output else "")))
+    lines.append(("Training", SHEET_TEXT["Training"]))
+    lines += [(name, SHEET_TEXT[name]) for name in extra_sheets]
     return lines
 
 
-def _try_lines(layout: Layout) -> list[str]:
-    s = layout.structure
-    lr = layout.hyper_block("learning_rate")
-    w = layout.block("W", 1, 0)
+def _static_tries(layout: Layout) -> list[str]:
     x = layout.inputs_block()
-    lines = [
-        f"Change the learning rate in {quote_sheet(lr.sheet)}!{lr.cell()} (named learning_rate), e.g. to "
-        f"{min(1.0, 3 * 0.1):.1f}, and watch the loss chart redraw.",
-        f"Change one initial weight in {quote_sheet(w.sheet)}!{w.cell()}: every step of training recomputes.",
-        f"Change an input on Data, e.g. {quote_sheet(x.sheet)}!{x.cell()}, and follow it through z and a.",
-        "Read the cell notes (red corner): each kind of formula is explained once, on its first cell.",
-    ]
-    if s.optimizer == "sgd":
-        lines.append("Find a gradient cell dL/dW and check by hand: "
-                     "new weight = old weight - learning_rate * gradient.")
+    lines = [f"Change an input on Data, e.g. {quote_sheet(x.sheet)}!{x.cell()}, and follow it through z and a on "
+             "Layer 1.",
+             "Read the cell notes (red corner): each kind of formula is explained once, on its first cell."]
+    if layout.structure.optimizer == "sgd":
+        lines.append("Check one update by hand on Layer 1: a weight at step 1 = the weight at step 0 - learning_rate "
+                     "* its dL/dW at step 0.")
     return lines
+
+
+class _Lines:
+    """Appends headings and rows to the About sheet, one after another."""
+
+    def __init__(self, ws):
+        self.ws, self.row = ws, 1
+
+    def heading(self, text: str) -> None:
+        self.row += 1
+        cell = self.ws.cell(row=self.row, column=1, value=text)
+        cell.style = "sheetnet header"
+        cell.alignment = Alignment(horizontal="left")
+        self.ws.cell(row=self.row, column=2).style = "sheetnet header"
+        self.row += 1
+
+    def add(self, label, text: str, style: str = "label") -> None:
+        if label is not None:
+            cell = self.ws.cell(row=self.row, column=1, value=label)
+            cell.style = f"sheetnet {style}"
+            cell.alignment = Alignment(horizontal="right", vertical="top")
+        cell = self.ws.cell(row=self.row, column=2, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        lines = 1 + len(text) // TEXT_WIDTH  # spreadsheets do not grow wrapped rows on their own
+        if lines > 1:
+            self.ws.row_dimensions[self.row].height = 14 * lines
+        self.row += 1
 
 
 def write_about(writer, extra_sheets: list[str]) -> None:
     """Fill the About sheet (the first sheet a learner sees)."""
-    layout, wb = writer.layout, writer.wb
-    ws = wb.create_sheet(ABOUT_SHEET, 0)
-    row = 1
-    ws.cell(row=row, column=1, value="A neural network that trains itself in spreadsheet formulas").font = TITLE_FONT
-    row += 1
-    ws.cell(row=row, column=1, value="Generated by sheetnet. Every weight is a cell, every neuron a formula; "
-            "change a yellow cell and the whole training recomputes.").font = SUBTITLE_FONT
-    row += 2
-
-    def heading(text: str) -> None:
-        nonlocal row
-        ws.cell(row=row, column=1, value=text).style = "sheetnet header"
-        ws.cell(row=row, column=2).style = "sheetnet header"
-        row += 1
-
-    heading("The network")
+    layout, s = writer.layout, writer.structure
+    ws = writer.wb.create_sheet(ABOUT_SHEET, 0)
+    ws.cell(row=1, column=1, value="A neural network that trains itself in spreadsheet formulas").font = TITLE_FONT
+    ws.cell(row=2, column=1, value="Generated by sheetnet. Every weight is a cell, every neuron a formula; change a "
+            "yellow cell and the whole training recomputes.").font = SUBTITLE_FONT
+    lines = _Lines(ws)
+    lines.row = 3
+    if s.lesson:
+        lines.heading("The lesson")
+        lines.add(None, s.lesson)
+    lines.heading("The network")
     for label, text in _network_lines(layout, writer.formula_total):
-        ws.cell(row=row, column=1, value=label).style = "sheetnet label"
-        ws.cell(row=row, column=2, value=text)
-        row += 1
-    row += 1
-    heading("The sheets")
+        lines.add(label, text)
+    lines.heading("Things to try (what you will see is measured: the numbers are this workbook's)")
+    for text in [*writer.tries, *_static_tries(layout)]:
+        lines.add("•", text)
+    lines.heading("The sheets")
     for label, text in _sheet_lines(layout, extra_sheets):
-        ws.cell(row=row, column=1, value=label).style = "sheetnet label"
-        ws.cell(row=row, column=2, value=text)
-        row += 1
-    row += 1
-    heading("Colours")
+        lines.add(label, text)
+    lines.heading("Colours")
     for role, (_, _, _, text) in ROLES.items():
-        cell = ws.cell(row=row, column=1, value=1.2345 if role != "input" else 0.5)
-        cell.style = f"sheetnet {role}"
-        ws.cell(row=row, column=2, value=text)
-        row += 1
-    row += 1
-    heading("Things to try")
-    for text in _try_lines(layout):
-        ws.cell(row=row, column=1, value="•").style = "sheetnet label"
-        ws.cell(row=row, column=2, value=text)
-        row += 1
-    row += 1
-    heading("Checking it")
-    for text in (
-        "Save the workbook, then run:  sheetnet check THIS.xlsx --engine saved",
-        "It recomputes every quantity with numpy from this file's own inputs and compares every cell (1e-9).",
-        "sheetnet check THIS.xlsx --engine libreoffice recalculates it in LibreOffice first.",
-        "If LibreOffice shows old numbers after an edit: Data > Calculate > Recalculate Hard (Ctrl+Shift+F9).",
-    ):
-        ws.cell(row=row, column=2, value=text)
-        row += 1
+        lines.add(1.2345 if role != "input" else 0.5, text, style=role)
+    lines.heading("Checking it")
+    for text in (f"Save the workbook, then run:  sheetnet check {writer.file_name} --engine saved",
+                 "It recomputes every quantity with numpy from this file's own inputs and compares every cell.",
+                 f"sheetnet check {writer.file_name} --engine libreoffice recalculates it in LibreOffice first.",
+                 "If LibreOffice shows old numbers after an edit: Data > Calculate > Recalculate Hard "
+                 "(Ctrl+Shift+F9)."):
+        lines.add(None, text)
     ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 110
-    for cells in ws.iter_rows(min_col=2, max_col=2):
-        for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            lines = 1 + len(str(cell.value or "")) // 120  # spreadsheets do not grow wrapped rows on their own
-            if lines > 1:
-                ws.row_dimensions[cell.row].height = 14 * lines
+    ws.column_dimensions["B"].width = TEXT_WIDTH + 4
     ws.sheet_view.showGridLines = False

@@ -1,45 +1,66 @@
-"""Live charts of the Training sheet's table: loss, accuracy and gradient size per step."""
+"""Live charts of the Training sheet's table: loss, accuracy and gradient size per step.
+
+They are scatter charts with lines: the step is a number on the x axis, so the spreadsheet picks a
+few round tick labels (0, 50, 100, ...) for any number of steps, where a category axis would print
+every step's label. The gradient chart reads the floored column (at least 1e-12), so a gradient
+that is exactly 0 stays on the log scale instead of emptying it.
+"""
 
 from __future__ import annotations
 
-from openpyxl.chart import LineChart, Reference
+from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
 
+SERIES_COLOURS = ("2E75B6", "C55A11", "548235", "7030A0", "BF9000", "808080", "C00000", "00B0F0")
 
-def line_chart(ws, title: str, y_title: str, col: int, width: int, count: int, first_row: int):
-    chart = LineChart()
+
+def line_chart(ws, title: str, y_title: str, columns: list[tuple[int, str]], first_row: int, last_row: int):
+    """A scatter chart with straight lines: one series per (column, name), x = the step in column A."""
+    chart = ScatterChart()
     chart.title = title
+    chart.style = 13
+    chart.scatterStyle = "line"
     chart.y_axis.title = y_title
     chart.x_axis.title = "step"
-    for j in range(width):
-        chart.add_data(Reference(ws, min_col=col + j, min_row=first_row - 1, max_row=first_row + count - 1),
-                       titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first_row, max_row=first_row + count - 1))
-    for series in chart.series:
+    steps = Reference(ws, min_col=1, min_row=first_row, max_row=last_row)
+    for index, (col, name) in enumerate(columns):
+        values = Reference(ws, min_col=col, min_row=first_row, max_row=last_row)
+        series = Series(values, steps, title=name)
+        series.marker.symbol = "none"
         series.smooth = False
-    chart.legend = chart.legend if width > 1 else None
+        series.graphicalProperties.line.solidFill = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        series.graphicalProperties.line.width = 20000
+        chart.series.append(series)
+    if len(columns) == 1:
+        chart.legend = None
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.x_axis.number_format = "0"
+    chart.x_axis.scaling.min = 0
+    chart.x_axis.scaling.max = max(1, last_row - first_row)
+    chart.x_axis.majorGridlines = None
     chart.height, chart.width = 7, 15
     return chart
 
-def training_charts(writer, ws, columns, chart_col: int) -> None:
-    """Loss, accuracy and per-layer gradient norms over the steps: live charts of the table."""
-    s, layout = writer.structure, writer.layout
-    first = layout.loss_header_row + 1
-    anchor_col = get_column_letter(chart_col)
-    charts = [line_chart(ws, "Loss per step", "loss", columns["loss"][0], 1, s.steps + 1, first)]
-    charts[0].y_axis.number_format = "0.00"
-    if "accuracy" in columns:
+
+def training_charts(writer, ws, chart_col: int) -> None:
+    """Loss, accuracy and per-layer gradient sizes over the steps: live charts of the table."""
+    s, training = writer.structure, writer.layout.training
+    first, last = training.row(0), training.row(s.steps)
+    charts = [line_chart(ws, "Loss per step", "loss", [(training.columns["loss"][0], "loss")], first, last)]
+    charts[0].y_axis.number_format = "General"
+    if "accuracy" in training.columns:
         accuracy = line_chart(ws, "Accuracy per step", "share classified right",
-                                    columns["accuracy"][0], 1, s.steps + 1, first)
+                              [(training.columns["accuracy"][0], "accuracy")], first, last)
         accuracy.y_axis.scaling.min, accuracy.y_axis.scaling.max = 0, 1
+        accuracy.y_axis.number_format = "0%"
         charts.append(accuracy)
-    gnorm_col, width = columns["gnorm"]
-    gradients = line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖", gnorm_col, width,
-                                 s.steps, first)
+    col, width = training.columns["gplot"]
+    gradients = line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖",
+                           [(col + j, f"layer {j + 1}") for j in range(width)], first, training.row(s.steps - 1))
     gradients.y_axis.scaling.logBase = 10
     gradients.y_axis.number_format = "0.0E+0"
     charts.append(gradients)
+    anchor = get_column_letter(chart_col)
     for index, chart in enumerate(charts):
-        ws.add_chart(chart, f"{anchor_col}{layout.loss_header_row + index * 15}")
+        ws.add_chart(chart, f"{anchor}{training.header_row + index * 15}")

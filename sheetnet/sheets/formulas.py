@@ -13,7 +13,7 @@ from sheetnet.sheets.forward import ForwardPass, layer_pass
 from sheetnet.sheets.refs import Formula, Refs
 from sheetnet.sheets.updates import column_formula, update_formula
 
-FORWARD_KINDS = ("z", "max", "exp", "sum", "a", "ad", "loss_terms", "correct")
+FORWARD_KINDS = ("z", "max", "exp", "sum", "a", "ad", "y", "loss_terms", "correct")
 
 
 def _input_columns(forward: ForwardPass, layer: int):
@@ -39,6 +39,9 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
         return lambda i, j: f"=SUM({refs.whole(correct)})/{s.batch_size_at(step)}"
     if kind == "gnorm":
         return lambda i, j: f"=SQRT(SUMSQ({refs.whole(layout.block('dW', j + 1, step))}))"
+    if kind == "gplot":  # the chart's log scale cannot show 0: a floor at 1e-12 (the note says so)
+        gnorm = layout.block("gnorm", 0, step)
+        return lambda i, j: f"=MAX({refs.cell(gnorm, 0, j)},1e-12)"
     forward = layer_pass(layout, TRAINING_SHEET, step)
     weights = [layout.block("W", layer, step) for layer in range(1, s.n_layers + 1)]
     text = "=" + forward.loss(weights)

@@ -87,6 +87,8 @@ class ForwardPass:
         if kind == "loss_terms":
             terms = LOSSES[s.loss].terms
             return lambda i, j: "=" + terms(CellView(resolve, i, j))
+        if kind == "y":
+            return lambda i, j: f"={self.samples.target(i, j)}"
         if kind == "correct":
             outputs = s.sizes[-1]
             return lambda i, j: "=" + correct(CellView(resolve, i, j), outputs)

@@ -27,6 +27,9 @@ FIXED_NOTES = {
     "accuracy": "Accuracy: the share of this step's samples classified right (the mean of the 1/0 cells).",
     "gnorm": "Gradient size of each layer's weights: sqrt(SUMSQ(dL/dW)). In a deep sigmoid or tanh "
              "stack the first layers' gradients can be orders of magnitude smaller: vanishing gradients.",
+    "gplot": "The gradient size again, at least 1e-12, for the log-scale chart: a log scale has no 0, so a "
+             "gradient that is exactly 0 (every ReLU switched off, say) is drawn at 1e-12, the chart's floor.",
+    "y": "The target of this sample, from the Data sheet, beside the prediction it is compared with.",
 }
 DW_NOTE = ("Weight gradient: dL/dW_ji = sum over samples of dL/dz_j * a_prev_i: SUMPRODUCT of "
            "the neuron's dz column and the input's column.")

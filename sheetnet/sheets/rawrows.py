@@ -24,6 +24,11 @@ class RawRows:
         self.rows: dict[str, dict[int, list[tuple[int, str]]]] = defaultdict(lambda: defaultdict(list))
         self.style_ids: dict[str, int] = {}
         self.extent: dict[str, tuple[int, int]] = {}
+        self.links: dict[str, list[tuple[str, str]]] = defaultdict(list)
+
+    def add_link(self, sheet: str, row: int, col: int, location: str) -> None:
+        """A hyperlink from a cell to a place in the workbook (written into the sheet's <hyperlinks>)."""
+        self.links[sheet].append((f"{column_letters(col)}{row}", location))
 
     def remember_style(self, role: str, cell) -> None:
         """Learn the cellXfs index of a named style from a cell openpyxl has just styled with it."""
@@ -63,25 +68,42 @@ class RawRows:
         self._note_extent(sheet, block.row + block.nrows - 1, block.col + block.ncols - 1)
 
     def splice(self, sheet_parts: dict[str, str]):
-        """A rewrite function for normalize_xlsx: appends the raw rows to each sheet's sheetData."""
-        by_part = {sheet_parts[sheet]: sheet for sheet in self.rows}
+        """A rewrite function for normalize_xlsx: appends the raw rows and the hyperlinks to each sheet."""
+        by_part = {sheet_parts[sheet]: sheet for sheet in {*self.rows, *self.links}}
 
         def rewrite(part: str, content: bytes) -> bytes:
             sheet = by_part.get(part)
             if sheet is None:
                 return content
-            rows = self.rows[sheet]
-            xml = "".join(
-                f'<row r="{row}">' + "".join(cell for _, cell in sorted(rows[row])) + "</row>"
-                for row in sorted(rows)
-            ).encode("utf-8")
-            if b"</sheetData>" in content:
-                content = content.replace(b"</sheetData>", xml + b"</sheetData>", 1)
-            else:
-                content = content.replace(b"<sheetData />", b"<sheetData>" + xml + b"</sheetData>", 1)
-            rows_used, cols_used = self.extent[sheet]
-            return _DIMENSION.sub(
-                f'<dimension ref="A1:{column_letters(cols_used)}{rows_used}" />'.encode(), content, count=1
-            )
+            if sheet in self.rows:
+                content = self._splice_rows(sheet, content)
+            if sheet in self.links:
+                content = self._splice_links(sheet, content)
+            return content
 
         return rewrite
+
+    def _splice_rows(self, sheet: str, content: bytes) -> bytes:
+        rows = self.rows[sheet]
+        xml = "".join(
+            f'<row r="{row}">' + "".join(cell for _, cell in sorted(rows[row])) + "</row>"
+            for row in sorted(rows)
+        ).encode("utf-8")
+        if b"</sheetData>" in content:
+            content = content.replace(b"</sheetData>", xml + b"</sheetData>", 1)
+        else:
+            content = content.replace(b"<sheetData />", b"<sheetData>" + xml + b"</sheetData>", 1)
+        rows_used, cols_used = self.extent[sheet]
+        return _DIMENSION.sub(
+            f'<dimension ref="A1:{column_letters(cols_used)}{rows_used}" />'.encode(), content, count=1
+        )
+
+    def _splice_links(self, sheet: str, content: bytes) -> bytes:
+        """<hyperlinks> goes after the conditional formats and before the print settings (schema order)."""
+        links = "".join(f'<hyperlink ref="{ref}" location="{location.translate(_ESCAPE)}" display="{ref}" />'
+                        for ref, location in self.links[sheet])
+        xml = f"<hyperlinks>{links}</hyperlinks>".encode()
+        for tag in (b"<printOptions", b"<pageMargins", b"<pageSetup"):
+            if tag in content:
+                return content.replace(tag, xml + tag, 1)
+        return content.replace(b"</worksheet>", xml + b"</worksheet>", 1)

@@ -21,11 +21,11 @@ from sheetnet.layout import (
 )
 from sheetnet.model.problem import Problem
 from sheetnet.sheets.about import write_about
-from sheetnet.sheets.boundary import write_boundary
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
 from sheetnet.sheets.network_sheets import write_data, write_layer, write_training
 from sheetnet.sheets.notes import note_for
+from sheetnet.sheets.pictures import add_boundary_chart, write_boundary, write_neurons, write_passes
 from sheetnet.sheets.rawrows import RawRows
 from sheetnet.sheets.styles import (
     KIND_ROLES,
@@ -35,8 +35,10 @@ from sheetnet.sheets.styles import (
 
 
 class Writer:
-    def __init__(self, problem: Problem, progress=None):
+    def __init__(self, problem: Problem, progress=None, tries: list[str] | None = None, file_name: str = "FILE.xlsx"):
         self.progress = progress or (lambda done: None)
+        self.tries = tries or []  # things to try, measured by the caller (the writer never runs the reference)
+        self.file_name = file_name
         self.problem = problem
         self.structure = problem.structure
         self.layout = Layout(problem.structure)
@@ -69,6 +71,10 @@ class Writer:
         if font is not None:
             cell.font = font
         return cell
+
+    def link(self, ws, row: int, col: int, location: str) -> None:
+        """A cell hyperlink to a place in the workbook (a real link, not the HYPERLINK function)."""
+        self.raw.add_link(ws.title, row, col, location)
 
     def note(self, cell, key: str, text: str) -> None:
         if key in self.noted:
@@ -119,10 +125,14 @@ class Writer:
         extra = []
         if self.layout.boundary is not None:
             write_boundary(self)
-            extra.append("Boundary")
+            write_neurons(self)
+            extra += ["Boundary", "Neurons"]
         if self.layout.gradcheck is not None:
             write_gradient_check(self)
             extra.append("Gradient check")
+        if self.layout.boundary is not None:
+            write_passes(self)
+            add_boundary_chart(self)
         write_about(self, extra)
         self.meta_sheet()
         self.print_setup()
@@ -131,9 +141,10 @@ class Writer:
         return self.wb
 
 
-def workbook_bytes(problem: Problem, progress=None) -> tuple[bytes, int]:
+def workbook_bytes(problem: Problem, progress=None, tries: list[str] | None = None,
+                   file_name: str = "FILE.xlsx") -> tuple[bytes, int]:
     """The .xlsx file for a problem, and its number of formula cells."""
-    writer = Writer(problem, progress)
+    writer = Writer(problem, progress, tries, file_name)
     wb = writer.build()
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -141,9 +152,10 @@ def workbook_bytes(problem: Problem, progress=None) -> tuple[bytes, int]:
     return normalize_xlsx(buffer.getvalue(), writer.raw.splice(sheet_parts)), writer.formula_count
 
 
-def write_workbook(problem: Problem, path: str | Path, force: bool = False, progress=None) -> int:
+def write_workbook(problem: Problem, path: str | Path, force: bool = False, progress=None,
+                   tries: list[str] | None = None) -> int:
     """Write the workbook atomically; returns the number of formula cells."""
-    data, count = workbook_bytes(problem, progress)
+    data, count = workbook_bytes(problem, progress, tries, Path(path).name)
     write_atomic(Path(path), data, force=force)
     return count
 

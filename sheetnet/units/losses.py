@@ -99,8 +99,8 @@ LINEAR_DELTA_NOTE = "Output delta for a linear output with MSE: dL/dz = dL/da = 
 def correct(c, outputs: int) -> str:
     """1 when a sample is classified right: output > 0.5 matches target > 0.5, or the target's class
     has the largest output (softmax)."""
-    if outputs == 1:
-        return f"IF(({c.a}>0.5)=({c.y}>0.5),1,0)"
+    if outputs == 1:  # not (a>0.5)=(y>0.5): some engines drop the parentheses of a comparison of comparisons
+        return f"1-ABS(({c.a}>0.5)-({c.y}>0.5))"
     return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MAX({c.a_row}),1,0)"
 
 

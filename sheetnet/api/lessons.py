@@ -1,0 +1,99 @@
+"""Things to try, measured: each change a learner could make is run through the reference when the
+workbook is written, so the About sheet can say what the learner will see happen, in numbers."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from sheetnet import reference
+from sheetnet.layout import Layout, quote_sheet
+from sheetnet.model.problem import Problem
+
+
+def _words(see: str, steps: int) -> str:
+    return {
+        "loss": f"the loss at step {steps}",
+        "accuracy": f"the accuracy at step {steps}",
+        "weights": "the size of the final weights (the root of the sum of their squares)",
+        "gradient_ratio": "layer 1's gradient size at step 0 as a share of the last layer's",
+    }[see]
+
+
+def measure(problem: Problem, see: str) -> tuple[float, int | None]:
+    """The quantity a try looks at, and the step at which training diverged (None if it did not)."""
+    s = problem.structure
+    with np.errstate(all="ignore"):
+        trace = reference.run(problem)
+    losses = [trace[("loss", 0, k)][0, 0] for k in range(s.steps + 1)]
+    diverged = next((k for k, loss in enumerate(losses) if not np.isfinite(loss) or abs(loss) > 1e100), None)
+    if see == "loss":
+        return float(losses[-1]), diverged
+    if see == "accuracy":
+        return float(trace[("accuracy", 0, s.steps)][0, 0]), diverged
+    if see == "weights":
+        squares = sum(float((trace[("W", layer, s.steps)] ** 2).sum()) for layer in range(1, s.n_layers + 1))
+        return float(np.sqrt(squares)), diverged
+    norms = trace[("gnorm", 0, 0)][0]
+    return float(norms[0] / norms[-1]), diverged
+
+
+def changed(problem: Problem, change: str, to: float) -> Problem:
+    """The problem with one input changed: a named cell, or every initial weight of a layer ("W1")."""
+    result = copy.deepcopy(problem)
+    if change in result.hyper:
+        result.hyper[change] = float(to)
+    else:
+        layer = int(change[1:])
+        result.weights[layer - 1] = np.full_like(result.weights[layer - 1], float(to))
+    return result
+
+
+def _cell(layout: Layout, change: str) -> str:
+    if change in layout.hyper_names:
+        block = layout.hyper_block(change)
+        return f"{change} ({quote_sheet(block.sheet)}!{block.cell()})"
+    block = layout.block("W", int(change[1:]), 0)
+    return f"every initial weight of Layer {change[1:]} ({quote_sheet(block.sheet)}!{block.area()})"
+
+
+def _number(value: float, see: str) -> str:
+    return f"{value:.0%}" if see == "accuracy" else f"{value:.3g}"
+
+
+def valid(problem: Problem, change: str) -> bool:
+    """Whether a try names something this workbook has."""
+    if change in problem.hyper:
+        return True
+    return change[:1] == "W" and change[1:].isdigit() and 1 <= int(change[1:]) <= problem.structure.n_layers
+
+
+def default_tries(problem: Problem) -> list[tuple[str, float, str, str]]:
+    """What any workbook invites: a larger learning rate, equal initial weights, no regulariser."""
+    s, hyper = problem.structure, problem.hyper
+    tries = [("learning_rate", float(f"{hyper['learning_rate'] * 3:.3g}"), "loss", ""),
+             ("W1", 0.0, "loss", "With equal weights every hidden neuron computes the same thing, gets the same "
+                                 "gradient and stays a copy of the others: initialisation breaks the symmetry.")]
+    if s.use_l2:
+        tries.append(("l2_penalty", 0.0, "weights", "Without the penalty nothing pulls the weights towards 0."))
+    if s.dropout:
+        tries.append(("dropout_rate", 0.0, "loss", "Without dropout the training loss can fall further."))
+    return tries
+
+
+def tries(problem: Problem) -> list[str]:
+    """One sentence per thing to try: the cell, the new value, and what changes, measured."""
+    s = problem.structure
+    layout = Layout(s)
+    entries = [entry for entry in (s.tries or default_tries(problem)) if valid(problem, entry[0])]
+    lines = []
+    for change, to, see, why in entries:
+        if see == "accuracy" and not s.classification:
+            continue
+        before, _ = measure(problem, see)
+        after, diverged = measure(changed(problem, change, to), see)
+        outcome = (f"training diverges at step {diverged}: the numbers overflow" if diverged is not None else
+                   f"{_words(see, s.steps)} goes from {_number(before, see)} to {_number(after, see)}")
+        lines.append(f"Set {_cell(layout, change)} to {to:g}: {outcome}." + (f" {why}" if why else ""))
+    return lines

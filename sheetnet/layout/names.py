@@ -1,0 +1,47 @@
+"""What each kind of quantity is called: in the check's report, and in the sheets' headers."""
+
+from __future__ import annotations
+
+QUANTITY_NAMES = {
+    "W": "weights W", "b": "biases b", "vel_W": "velocity of W", "vel_b": "velocity of b",
+    "m_W": "first moment of W", "m_b": "first moment of b", "v_W": "second moment of W",
+    "v_b": "second moment of b", "x": "inputs of this step's batch", "mask": "dropout mask",
+    "ad": "activation after dropout", "z": "pre-activation z", "max": "row max of z", "exp": "exp(z - max)",
+    "sum": "sum of exp", "a": "activation a", "y": "target y", "loss_terms": "loss per sample",
+    "dA": "gradient dL/da", "dz": "gradient dL/dz", "dW": "gradient dL/dW", "db": "gradient dL/db",
+    "loss": "loss", "correct": "classified correctly (1/0)", "accuracy": "accuracy",
+    "gnorm": "gradient norm ||dL/dW||", "gplot": "gradient norm for the chart (at least 1e-12)",
+    "bc1": "Adam bias correction 1-beta1^t", "bc2": "Adam bias correction 1-beta2^t",
+    "bd_range": "grid range", "bd_x1": "grid x1 axis", "bd_x2": "grid x2 axis", "bd_px": "grid point",
+    "bd_z": "grid pass z", "bd_a": "grid pass activation", "bd_max": "grid pass max", "bd_exp": "grid pass exp",
+    "bd_sum": "grid pass sum", "bd_grid": "decision boundary cell", "bd_class": "data point of a class",
+    "bd_xtick": "x1 axis label", "bd_ytick": "x2 axis label", "nr_grid": "neuron picture cell",
+}
+GRADCHECK_RESULTS = ["loss with +epsilon", "loss with -epsilon", "finite difference", "analytic gradient",
+                     "relative difference"]
+
+
+def describe(layout, key: tuple[str, int, int], i: int, j: int) -> str:
+    """One element in words, for reports: 'gradient dL/dz, layer 1, step 3, sample 2, column 1'."""
+    kind, layer, step = key
+    what = QUANTITY_NAMES.get(kind, kind)
+    if kind.startswith("gc_"):
+        if kind == "gc_result":
+            return f"gradient check: {GRADCHECK_RESULTS[i]}"
+        if kind == "gc_status":
+            return "gradient check: is the choice a parameter of the network"
+        sign = "+" if step == 0 else "-"
+        return f"gradient check: {kind[3:]} ({sign}epsilon), layer {layer}, row {i + 1}, column {j + 1}"
+    if kind == "nr_grid":
+        return f"neuron picture, layer {layer}, neuron {step + 1}, row {i + 1}, column {j + 1}"
+    if kind.startswith("bd_"):
+        variant = "initial" if step == 0 else "final"
+        return f"{what} ({variant} parameters), row {i + 1}, column {j + 1}"
+    if layer == 0:
+        return f"{what}, step {step}" + (f", layer {j + 1}" if kind in ("gnorm", "gplot") else "")
+    group = layout.layers.groups[layer][kind]
+    if group.band == "parameters":
+        where = f"neuron {i + 1}" + (f", input {j + 1}" if kind.endswith("W") else "")
+    else:
+        where = f"sample {i + 1} of the step's batch, column {j + 1}"
+    return f"{what}, layer {layer}, step {step}, {where}"

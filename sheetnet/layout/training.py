@@ -1,0 +1,58 @@
+"""Where the Training sheet keeps the hyper-parameters (named cells) and one row per step."""
+
+from __future__ import annotations
+
+from sheetnet.layout.cells import Block
+from sheetnet.model.options import OPTIMIZER_COLUMNS
+from sheetnet.model.problem import Structure
+
+TRAINING_SHEET = "Training"
+HYPER_FIRST_ROW = 4
+
+
+class TrainingLayout:
+    """Hyper-parameter rows on top; below them a table: step, loss, accuracy, optimizer columns,
+    the gradient size of each layer and the same floored for the log-scale chart."""
+
+    def __init__(self, structure: Structure):
+        self.structure = structure
+        s = structure
+        self.hyper_names = s.hyper_names()
+        self.header_row = HYPER_FIRST_ROW + len(self.hyper_names) + 1
+        kinds = [("step", 1), ("loss", 1)]
+        if s.classification:
+            kinds.append(("accuracy", 1))
+        kinds += [(column, 1) for column in OPTIMIZER_COLUMNS[s.optimizer]]
+        if s.steps:
+            kinds += [("gnorm", s.n_layers), ("gplot", s.n_layers)]
+        self.columns: dict[str, tuple[int, int]] = {}
+        col = 1
+        for kind, width in kinds:
+            self.columns[kind] = (col, width)
+            col += width
+
+    def hyper_block(self, name: str) -> Block:
+        return Block(TRAINING_SHEET, HYPER_FIRST_ROW + self.hyper_names.index(name), 2, 1, 1)
+
+    def row(self, step: int) -> int:
+        return self.header_row + 1 + step
+
+    def steps_of(self, kind: str) -> range:
+        s = self.structure
+        if kind in OPTIMIZER_COLUMNS[s.optimizer]:
+            return range(1, s.steps + 1)
+        if kind in ("gnorm", "gplot"):
+            return range(s.steps)
+        return range(s.steps + 1)
+
+    def block(self, kind: str, step: int) -> Block:
+        if kind not in self.columns or kind == "step" or step not in self.steps_of(kind):
+            raise KeyError((kind, 0, step))
+        col, width = self.columns[kind]
+        return Block(TRAINING_SHEET, self.row(step), col, 1, width)
+
+    def kinds(self) -> list[str]:
+        return [kind for kind in self.columns if kind != "step"]
+
+    def last_column(self) -> int:
+        return max(col + width - 1 for col, width in self.columns.values())

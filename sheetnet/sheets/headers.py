@@ -1,0 +1,79 @@
+"""The words above the numbers: neuron names, column headers of every band, hyper-parameter texts."""
+
+from __future__ import annotations
+
+from sheetnet.model.problem import Structure
+from sheetnet.units.optimizers import OPTIMIZERS
+
+HYPER_TEXT = {
+    "learning_rate": "step size of every update: new = old - learning_rate * gradient",
+    "momentum": "momentum: how much of the previous velocity each step keeps",
+    "beta1": "Adam: decay of the first moment (mean of gradients)",
+    "beta2": "Adam: decay of the second moment (mean of squared gradients)",
+    "epsilon": "Adam: added to the denominator so it is never 0",
+    "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
+    "leaky_slope": "leaky ReLU: slope for negative z",
+    "dropout_rate": "dropout: the share of hidden neurons switched off (masks are fixed, seeded cells)",
+}
+
+BAND_LEGEND = ("Colours: yellow = yours to edit, blue = forward pass, orange = loss, green = gradients, "
+               "purple = updated parameters, grey = optimizer state. Each kind of formula has a note (red corner).")
+
+
+def neuron_names(structure: Structure, layer: int) -> list[str]:
+    """Names of layer `layer`'s neurons (layer 0: the inputs; the output layer: its targets' names)."""
+    s = structure
+    if layer == 0:
+        return list(s.input_names)
+    if layer == s.n_layers:
+        return list(s.target_names)
+    prefix = "h" if s.n_layers == 2 else f"h{layer}."
+    return [f"{prefix}{j + 1}" for j in range(s.width(layer))]
+
+
+def row_names(structure: Structure, layer: int) -> list[str]:
+    """What each row of a parameter band is: a hidden neuron, or the output (ŷ, or ŷ of each class)."""
+    names = neuron_names(structure, layer)
+    if layer < structure.n_layers:
+        return names
+    return ["ŷ"] if len(names) == 1 else [f"ŷ {name}" for name in names]
+
+
+def _output(structure: Structure, prefix: str, names: list[str]) -> list[str]:
+    """Column names of an output quantity: just the prefix when there is one output."""
+    return [prefix] if len(names) == 1 else [f"{prefix} {name}" for name in names]
+
+
+def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
+    """One short header per column of a block: short enough for its column, saying what each holds."""
+    s = structure
+    inputs, neurons = neuron_names(s, layer - 1), neuron_names(s, layer)
+    output = layer == s.n_layers
+    states = {f"{state.name}_{p}": state.title for state in OPTIMIZERS[s.optimizer].states for p in "Wb"}
+    if kind == "W":
+        return [f"W·{name}" for name in inputs]
+    if kind == "dW":
+        return [f"dL/dW·{name}" for name in inputs]
+    if kind in ("b", "db"):
+        return ["b" if kind == "b" else "dL/db"]
+    if kind in states:
+        title = states[kind]
+        return [f"{title} b"] if kind.endswith("_b") else [f"{title} W·{name}" for name in inputs]
+    if kind == "x":
+        return list(inputs)
+    if kind in ("max", "sum"):
+        return ["max z" if kind == "max" else "sum exp"]
+    if kind == "correct":
+        return ["right?"]
+    if kind == "loss_terms":
+        return ["loss"] if s.loss == "cross_entropy" else _output(s, "loss", neurons)
+    if output and kind in ("z", "a", "y", "exp", "dA", "dz"):
+        prefix = {"z": "z", "a": "ŷ", "y": "y", "exp": "exp", "dA": "dL/dŷ", "dz": "dL/dz"}[kind]
+        return _output(s, prefix, neurons)
+    prefix = {"z": "z", "a": "a", "exp": "exp", "mask": "mask", "ad": "a·mask", "dA": "dL/da", "dz": "dL/dz"}[kind]
+    return [f"{prefix} {name}" for name in neurons]
+
+
+def plural(count: int, word: str) -> str:
+    """'1 sample', '4 samples'."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
