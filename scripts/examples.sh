@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/sheetnet examples "$@"
+.venv/bin/sheetnet examples --force "$@"

@@ -55,37 +55,46 @@ def _int_list(text: str | None) -> list[int] | None:
     return values
 
 
+# Options of `new` and `regenerate`: (flag, config section, config key, type, help). Each overrides the key.
+KEY_OPTIONS = (
+    ("--activation", "network", "activation", str, f"hidden activation: {', '.join(choices.HIDDEN_ACTIVATIONS)}"),
+    ("--output", "network", "output", str, f"output activation: {', '.join(choices.OUTPUT_ACTIVATIONS)}"),
+    ("--loss", "network", "loss", str, f"loss: {', '.join(choices.LOSSES)}"),
+    ("--optimizer", "training", "optimizer", str, f"optimizer: {', '.join(choices.OPTIMIZERS)}"),
+    ("--steps", "training", "steps", int, "unrolled training steps (training.steps)"),
+    ("--lr", "training", "learning_rate", float, "learning rate (training.learning_rate)"),
+    ("--batch-size", "training", "batch_size", int, "samples per mini-batch, 0 = all (training.batch_size)"),
+    ("--l2", "training", "l2", float, "L2 penalty on the weights (training.l2)"),
+    ("--dropout", "training", "dropout", float, "hidden-layer dropout rate (training.dropout)"),
+    ("--seed", "init", "seed", int, "seed for the initial weights, batches and data (init.seed)"),
+    ("--n", "data", "n", int, "samples of a generated dataset (data.n)"),
+    ("--noise", "data", "noise", float, "noise of a generated dataset (data.noise)"),
+)
+
+
+def _parameter(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
 def network_options(func):
     """Options shared by `new` and `regenerate`: each overrides the config key of the same meaning."""
-    options = [
-        click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)"),
-        click.option("--activation", help=f"hidden activation: {', '.join(choices.HIDDEN_ACTIVATIONS)}"),
-        click.option("--output", "output_act", help=f"output activation: {', '.join(choices.OUTPUT_ACTIVATIONS)}"),
-        click.option("--loss", help=f"loss: {', '.join(choices.LOSSES)}"),
-        click.option("--optimizer", help=f"optimizer: {', '.join(choices.OPTIMIZERS)}"),
-        click.option("--steps", type=int, help="unrolled training steps (training.steps)"),
-        click.option("--lr", type=float, help="learning rate (training.learning_rate)"),
-        click.option("--seed", type=int, help="seed for the initial weights (init.seed)"),
-        click.option("-f", "--force", is_flag=True, help="overwrite an existing output file"),
-    ]
+    options = [click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)")]
+    options += [click.option(flag, _parameter(flag), type=kind, help=text) for flag, _, _, kind, text in KEY_OPTIONS]
+    options.append(click.option("-f", "--force", is_flag=True, help="overwrite an existing output file"))
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _overrides(hidden, activation, output_act, loss, optimizer, steps, lr, seed) -> dict[str, dict]:
-    sections: dict[str, dict] = {"network": {}, "training": {}, "init": {}, "data": {}}
+def _overrides(hidden=None, **values) -> dict[str, dict]:
+    sections: dict[str, dict] = {}
     if hidden is not None:
-        sections["network"]["hidden"] = _int_list(hidden)
-    for key, value in (("activation", activation), ("output", output_act), ("loss", loss)):
+        sections.setdefault("network", {})["hidden"] = _int_list(hidden)
+    for flag, section, key, _, _ in KEY_OPTIONS:
+        value = values.get(_parameter(flag))
         if value is not None:
-            sections["network"][key] = value
-    for key, value in (("optimizer", optimizer), ("steps", steps), ("learning_rate", lr)):
-        if value is not None:
-            sections["training"][key] = value
-    if seed is not None:
-        sections["init"]["seed"] = seed
-    return {k: v for k, v in sections.items() if v}
+            sections.setdefault(section, {})[key] = value
+    return sections
 
 
 def _data_override(dataset: str | None, data: str | None) -> dict:
@@ -118,11 +127,12 @@ def main() -> None:
 @network_options
 @_user_errors
 def new(dataset, out, config_path, data, force, **options) -> None:
-    """Generate a workbook: DATASET is a built-in dataset (xor, exam) or a CSV file."""
+    """Generate a workbook. DATASET is a built-in dataset (xor, exam, circles, moons, spiral, gauss: see
+    `sheetnet datasets`) or a CSV file."""
     overrides = _overrides(**options)
     data_override = _data_override(dataset, data)
     if data_override:
-        overrides["data"] = data_override
+        overrides.setdefault("data", {}).update(data_override)
     cfg = config.load(config_path, overrides)
     if Path(out).suffix.lower() != ".xlsx":
         raise SheetnetError(f"{out}: the output must be an .xlsx file")
@@ -170,6 +180,9 @@ def regenerate(path, out, force, **options) -> None:
     from sheetnet.api import regenerate as regen
 
     target = Path(out or path)
+    if out is None and target.exists() and not force:
+        raise SheetnetError(f"{path}: regenerate writes a new workbook: pass -o NEW.xlsx to keep this one, "
+                            f"or --force to replace it")
     started = time.perf_counter()
     count, kept = regen.regenerate(Path(path), target, _overrides(**options), force=force)
     click.echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
@@ -228,9 +241,11 @@ def export_command(path, out, engine, force) -> None:
 @click.option("--dir", "folder", default="workbooks", show_default=True, type=click.Path(file_okay=False))
 @click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice"]), default="fast", show_default=True)
 @click.option("--no-check", is_flag=True, help="only regenerate")
+@click.option("-f", "--force", is_flag=True, help="replace example workbooks already in DIR")
 @_user_errors
-def examples_command(folder, engine, no_check) -> None:
+def examples_command(folder, engine, no_check, force) -> None:
     """Regenerate every example workbook into DIR and check each one."""
-    failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=click.echo)
+    failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=click.echo,
+                                           force=force)
     if failed:
         sys.exit(1)

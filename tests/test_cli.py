@@ -67,7 +67,7 @@ def test_csv_data(tmp_path):
         (["check", "{tmp}/missing.xlsx"], "file not found"),
         (["check", "{tmp}/typo.toml"], "not an .xlsx workbook"),
         (["check", "{tmp}/existing.xlsx", "--engine", "saved"], "never opened and saved"),
-        (["regenerate", "{tmp}/existing.xlsx"], "already exists; use --force"),
+        (["regenerate", "{tmp}/existing.xlsx"], "pass -o NEW.xlsx to keep this one, or --force"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):

@@ -86,3 +86,32 @@ def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     result = CliRunner().invoke(main, ["regenerate", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("name, change, to, see, before, after", [
+    ("xor", "learning_rate", 0.3, "loss", 0.0023, 0.167),
+    ("xor", "learning_rate", 0.03, "loss", 0.0023, 0.096),
+    ("xor", "W1", 0.0, "loss", 0.0023, 0.25),
+    ("xor-adam", "beta1", 0.0, "loss", 0.0058, 0.054),
+    ("deep-tanh", "W2", 2.0, "gradient_ratio", 1.6, 0.17),
+    ("moons-regularised", "l2_penalty", 0.0, "weights", 7.3, 9.2),
+    ("moons-regularised", "dropout_rate", 0.0, "loss", 0.70, 0.48),
+])
+def test_the_numbers_the_readme_states_are_measured(name, change, to, see, before, after):
+    """The README's table of examples quotes these, rounded: the reference gives them from the workbooks."""
+    from sheetnet.api import lessons
+
+    problem = readback.read_problem(REPO / "workbooks" / f"{name}.xlsx")
+    assert lessons.measure(problem, see)[0] == pytest.approx(before, rel=0.05)
+    assert lessons.measure(lessons.changed(problem, change, to), see)[0] == pytest.approx(after, rel=0.05)
+    readme = (REPO / "README.md").read_text()
+    assert f"`{name}.xlsx`" in readme
+
+
+@pytest.mark.parametrize("name", list(example_configs()))
+def test_every_example_checks_clean(name):
+    """Every cell of every committed example, by the fast engine, against the reference."""
+    from sheetnet import api
+
+    report = api.check(REPO / "workbooks" / f"{name}.xlsx")
+    assert report.ok, report.details()

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from sheetnet import api
+from sheetnet.errors import SheetnetError
 from sheetnet.model import config
 
 
@@ -27,13 +28,18 @@ def example_summary(path: Path) -> str:
 
 
 def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
-                         echo: Callable[[str], None] = print, only: list[str] | None = None) -> int:
-    """Write every example into `folder` (its own files: overwritten) and check it; returns failures."""
+                         echo: Callable[[str], None] = print, only: list[str] | None = None,
+                         force: bool = False) -> int:
+    """Write every example into `folder` and check it; returns failures. Existing files are replaced only
+    with `force` (and all are refused before any is written)."""
+    chosen = {name: path for name, path in example_configs().items() if not only or name in only}
+    existing = [folder / f"{name}.xlsx" for name in chosen if (folder / f"{name}.xlsx").exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise SheetnetError(f"{existing[0]} already exists{more}; use --force to replace the examples in {folder}")
     folder.mkdir(parents=True, exist_ok=True)
     failures = 0
-    for name, cfg_path in example_configs().items():
-        if only and name not in only:
-            continue
+    for name, cfg_path in chosen.items():
         out = folder / f"{name}.xlsx"
         started = time.perf_counter()
         count = api.build(config.load(cfg_path), out, force=True)

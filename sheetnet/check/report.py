@@ -26,7 +26,7 @@ class Report:
     engine: str
     compared: int = 0
     max_abs_error: float = 0.0
-    max_rel_error: float = 0.0
+    max_share: float = 0.0  # the largest difference as a share of that cell's tolerance (1 = at the limit)
     mismatches: list[Mismatch] = field(default_factory=list)
     mismatch_count: int = 0
     not_formulas: list[str] = field(default_factory=list)
@@ -46,8 +46,8 @@ class Report:
                     f"a file never saved by a spreadsheet application has no saved values)")
         head = "OK" if self.ok else "FAIL"
         text = (f"{head} {self.path}: {self.compared:,} cells compared with the numpy reference "
-                f"(engine {self.engine}), largest error {self.max_abs_error:.2e} absolute, "
-                f"{self.max_rel_error:.2e} relative")
+                f"(engine {self.engine}); the largest difference is {100 * self.max_share:.2g}% of its cell's "
+                f"tolerance ({self.max_abs_error:.1e} absolute)")
         if self.mismatch_count:
             text += f"; {self.mismatch_count:,} differ"
         if self.not_formula_count:

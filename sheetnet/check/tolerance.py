@@ -86,17 +86,15 @@ def conditioning(problem: Problem, key, expected: np.ndarray, trace=None) -> np.
 
 
 def agreement(expected: np.ndarray, got: np.ndarray, codes: np.ndarray, extra: np.ndarray | None = None):
-    """Per cell: (agrees, absolute error, relative error), vectorised over a block."""
+    """Per cell: (agrees, absolute error, the error as a share of the cell's tolerance), over a block."""
     numeric = codes == OK
     finite = np.isfinite(expected)
     with np.errstate(all="ignore"):
         error = np.abs(got - expected)
-        scale = np.maximum(np.abs(got), np.abs(expected))
-        relative = np.where(scale > 0, error / scale, 0.0)
-    close = numeric & finite & (error <= RTOL * scale + ATOL + (0.0 if extra is None else extra))
+        allowed = RTOL * np.maximum(np.abs(got), np.abs(expected)) + ATOL + (0.0 if extra is None else extra)
+        share = error / allowed
+    close = numeric & finite & (error <= allowed)
     # Where the reference overflows, the spreadsheet must show an error or an overflowed number.
     overflowed = ~finite & ((codes >= FIRST_ERROR) | (numeric & (np.abs(got) > OVERFLOW)))
     agree = close | overflowed
-    error = np.where(close, error, 0.0)
-    relative = np.where(close, relative, 0.0)
-    return agree, error, relative
+    return agree, np.where(close, error, 0.0), np.where(close, share, 0.0)

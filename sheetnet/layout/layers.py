@@ -1,9 +1,10 @@
 """Where a layer sheet keeps each quantity: one block of rows per training step, in bands.
 
-Every step's block stacks three bands, each under a header row that names its columns:
+Every step's block stacks bands, each under a header row that names its columns:
 - parameters (one row per neuron): W, b, the gradients dL/dW and dL/db, the optimizer's state;
-- forward (one row per sample of the step's batch): [x], z, [softmax helpers], a, [dropout mask and
-  a after dropout]; the output layer adds the target y beside the prediction, the loss and right/wrong;
+- forward (one row per sample of the step's batch): [x], z, [softmax helpers], a; the output layer
+  adds the target y beside the prediction, the loss and right/wrong;
+- dropout (with dropout only; one row per sample): the mask and a after dropout;
 - backward (one row per sample): dL/da and dL/dz.
 All layer sheets use the same rows for the same step (the bands are as tall as the widest layer and the
 largest batch), so a formula referring to another layer's sheet keeps one relative shape every step.
@@ -18,9 +19,7 @@ from sheetnet.model.problem import Structure
 
 FIRST_BLOCK_ROW = 4  # rows 1-3: title, explanation, colour legend
 FIRST_COLUMN = 3  # A: the step and band names, B: what each row is (neuron or sample)
-PARAMETERS, FORWARD, BACKWARD = "parameters", "forward", "backward"
-BANDS = (PARAMETERS, FORWARD, BACKWARD)
-SAMPLE_BANDS = (FORWARD, BACKWARD)
+PARAMETERS, FORWARD, DROPOUT, BACKWARD = "parameters", "forward", "dropout", "backward"
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,11 @@ class LayerLayout:
     def __init__(self, structure: Structure):
         self.structure = structure
         s = structure
-        heights = {PARAMETERS: max(s.sizes[1:]), FORWARD: s.max_batch, BACKWARD: s.max_batch}
+        self.bands = (PARAMETERS, FORWARD, DROPOUT, BACKWARD) if s.dropout else (PARAMETERS, FORWARD, BACKWARD)
+        heights = {PARAMETERS: max(s.sizes[1:]), FORWARD: s.max_batch, DROPOUT: s.max_batch, BACKWARD: s.max_batch}
         self.band_offset: dict[str, int] = {}
         offset = 0
-        for band in BANDS:
+        for band in self.bands:
             self.band_offset[band] = offset
             offset += 1 + heights[band]
         self.block_height = offset + 1  # a blank row between steps
@@ -69,6 +69,7 @@ class LayerLayout:
         kinds = {
             PARAMETERS: [("W", fan_in), ("b", 1), ("dW", fan_in)] + ([("db", 1)] if s.train_biases else []),
             FORWARD: [],
+            DROPOUT: [],
             BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + [("dz", width)],
         }
         for state in OPTIMIZER_STATES[s.optimizer]:
@@ -79,7 +80,7 @@ class LayerLayout:
         kinds[FORWARD] += [(h, width if h == "exp" else 1) for h in ROW_ACTIVATIONS.get(s.activation(layer), ())]
         kinds[FORWARD].append(("a", width))
         if s.dropout and not output:
-            kinds[FORWARD] += [("mask", width), ("ad", width)]
+            kinds[DROPOUT] += [("mask", width), ("ad", width)]
         if output:
             kinds[FORWARD] += [("y", width), ("loss_terms", 1 if s.loss in PER_SAMPLE_LOSSES else width)]
             if s.classification:
@@ -101,7 +102,7 @@ class LayerLayout:
             return range(s.steps + 1) if s.train_biases else range(1)
         if kind.endswith(("_W", "_b")):
             return range(1, s.steps + 1)
-        if self.groups[layer][kind].band == FORWARD:
+        if self.groups[layer][kind].band in (FORWARD, DROPOUT):
             return range(s.steps + 1)
         return range(s.steps)  # gradients: dA, dz, dW, db
 

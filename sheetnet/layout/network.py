@@ -79,7 +79,8 @@ class Layout:
             keys += present([k for k in self.layers.groups[layer] if self.layers.groups[layer][k].band == "parameters"
                              and k not in ("dW", "db")], layer)
         for layer in layers:
-            keys += present([k for k, g in self.layers.groups[layer].items() if g.band == "forward"], layer)
+            keys += present([k for k, g in self.layers.groups[layer].items() if g.band in ("forward", "dropout")],
+                            layer)
         for layer in reversed(layers):
             keys += present(("dA", "dz", "dW", "db"), layer)
         keys += [(kind, 0, step) for kind in self.training.kinds() if step in self.training.steps_of(kind)]

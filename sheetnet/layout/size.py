@@ -28,7 +28,7 @@ class Size:
     columns: int
 
     def summary(self) -> str:
-        visible = [s for s in self.sheets if s != "sheetnet"]
+        visible = [s for s in self.sheets if s not in ("sheetnet", "Grid passes")]
         return (f"{len(visible)} sheets ({', '.join(visible)}), {self.formula_cells:,} formula cells, "
                 f"{self.rows:,} rows")
 
@@ -38,12 +38,13 @@ def measure(layout: Layout) -> Size:
     sheets = ["About", "Data", *[f"Layer {i}" for i in range(1, s.n_layers + 1)], "Training"]
     rows = layout.last_row()
     if layout.boundary is not None:
-        sheets.append("Boundary")
+        sheets += ["Boundary", "Neurons"]
         points = layout.boundary.block("bd_px", 0, 0)
         rows = max(rows, points.row + points.nrows)
     if layout.gradcheck is not None:
         sheets.append("Gradient check")
-    return Size(sheets + ["sheetnet"], layout.formula_count(), rows, layout.last_column())
+    hidden = ["Grid passes"] if layout.boundary is not None else []
+    return Size(sheets + hidden + ["sheetnet"], layout.formula_count(), rows, layout.last_column())
 
 
 def check(size: Size) -> list[str]:
@@ -51,16 +52,18 @@ def check(size: Size) -> list[str]:
     if size.rows > MAX_ROWS:
         raise SheetnetError(
             f"the workbook would need {size.rows:,} rows, more than a spreadsheet holds ({MAX_ROWS:,}); "
-            f"use fewer steps or fewer samples"
+            f"use fewer --steps, fewer samples (--n) or mini-batches (--batch-size)"
         )
     if size.columns > MAX_COLUMNS:
         raise SheetnetError(f"the workbook would need {size.columns:,} columns, more than {MAX_COLUMNS:,}")
     if size.formula_cells > MAX_FORMULA_CELLS:
         raise SheetnetError(
             f"the workbook would hold {size.formula_cells:,} formula cells, more than {MAX_FORMULA_CELLS:,}: "
-            f"too large for Excel or LibreOffice to open usefully; use fewer steps, samples or neurons"
+            f"too large for Excel or LibreOffice to open usefully; use fewer --steps, fewer samples (--n), "
+            f"mini-batches (--batch-size) or fewer neurons (--hidden)"
         )
     if size.formula_cells > WARN_FORMULA_CELLS:
         return [f"{size.formula_cells:,} formula cells: Excel and LibreOffice will take tens of seconds "
-                f"and about a gigabyte to open it (LibreOffice: ~29 s for 1.07M cells here)"]
+                f"and about a gigabyte to open it (LibreOffice: ~29 s for 1.07M cells here); to shrink it, "
+                f"use fewer --steps, fewer samples (--n) or mini-batches (--batch-size)"]
     return []

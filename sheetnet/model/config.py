@@ -41,8 +41,8 @@ def apply_overrides(raw: dict, overrides: dict[str, dict]) -> dict:
     for section, values in overrides.items():
         body = raw.setdefault(section, {})
         values = dict(values)
-        if section == "data" and values:
-            for key in ("builtin", "csv", "inputs", "targets"):
+        if section == "data" and {"builtin", "csv", "inputs", "targets"} & set(values):
+            for key in ("builtin", "csv", "inputs", "targets"):  # a new data source replaces the old one
                 body.pop(key, None)
         hidden = values.pop("hidden", None)
         if hidden is not None:

@@ -110,7 +110,7 @@ def gauss(n: int, noise: float, seed: int, classes: int = 2, one_hot: bool = Fal
 
 BUILTIN_DESCRIPTIONS = {
     "xor": "the four corners of the unit square; target 1 where exactly one input is 1 (n and noise ignored)",
-    "exam": "hours studied and prior knowledge -> passed (1) or failed (0), as in the seed notes",
+    "exam": "hours studied and prior knowledge -> passed (1) or failed (0)",
     "circles": "a small ring inside a large ring; 2 classes",
     "moons": "two interleaving half circles; 2 classes",
     "spiral": "arms of a spiral, one class per arm (as many arms as softmax outputs, else 2)",

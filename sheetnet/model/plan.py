@@ -160,7 +160,8 @@ def build_problem(cfg: Config) -> Problem:
     sizes = _sizes(cfg, dataset)
     _check_targets(cfg.network.loss, dataset.targets)
     if cfg.network.output == "softmax" and sizes[-1] < 2:
-        raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns")
+        raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns (for one column of "
+                            "class labels 0, 1, 2, ... use loss = \"cross_entropy\": --loss cross_entropy)")
     weights, biases = initial_parameters(cfg, sizes)
     t = cfg.training
     structure = Structure(

@@ -237,16 +237,39 @@ VALIDATORS = {
 }
 
 
+# Words people use for a key, by meaning (difflib would offer l2 for lr): word -> (section, key)
+SYNONYMS = {
+    "lr": ("training", "learning_rate"), "rate": ("training", "learning_rate"), "eta": ("training", "learning_rate"),
+    "epochs": ("training", "steps"), "iterations": ("training", "steps"), "iters": ("training", "steps"),
+    "batch": ("training", "batch_size"), "minibatch": ("training", "batch_size"), "weight_decay": ("training", "l2"),
+    "init": ("init", "scheme"), "initialization": ("init", "scheme"), "initialisation": ("init", "scheme"),
+    "method": ("init", "scheme"), "layers": ("network", "sizes"), "shape": ("network", "sizes"),
+    "hidden": ("network", "sizes"), "act": ("network", "activation"), "activations": ("network", "activation"),
+    "samples": ("data", "n"), "size": ("data", "n"), "dataset": ("data", "builtin"), "file": ("data", "csv"),
+}
+
+
+def _unknown_key(section: str, key: str) -> str:
+    """The message for a key [section] does not have: its meaning, the section it belongs to, or a near spelling."""
+    if key in SYNONYMS:
+        home, meant = SYNONYMS[key]
+        return f"unknown key {key!r} in [{section}] (did you mean '{meant}'" + (
+            "" if home == section else f" in [{home}]") + "?)"
+    for other, fields in SECTIONS.items():
+        if other != section and key in fields.__dataclass_fields__:
+            return f"unknown key {key!r} in [{section}]: it belongs in [{other}]"
+    return f"unknown key {key!r} in [{section}]{_suggest(key, SECTIONS[section].__dataclass_fields__)}"
+
+
 def check_keys(raw: dict) -> None:
     for section, body in raw.items():
         if section not in SECTIONS:
             raise SheetnetError(f"unknown section [{section}]{_suggest(section, SECTIONS)}")
         if not isinstance(body, dict):
             raise SheetnetError(f"[{section}] must be a table of keys")
-        known = SECTIONS[section].__dataclass_fields__
         for key in body:
-            if key not in known:
-                raise SheetnetError(f"unknown key {key!r} in [{section}]{_suggest(key, known)}")
+            if key not in SECTIONS[section].__dataclass_fields__:
+                raise SheetnetError(_unknown_key(section, key))
 
 
 def check_consistent(cfg: Config) -> None:

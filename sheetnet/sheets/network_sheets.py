@@ -13,7 +13,7 @@ from sheetnet.sheets.styles import SUBTITLE_FONT, TITLE_FONT
 from sheetnet.units.activations import ACTIVATIONS
 
 MIN_WIDTH = 10  # characters: General numbers such as -0.12345678 or -1.234E-05 fit without ###
-BAND_NAMES = {PARAMETERS: "neuron", FORWARD: "sample", "backward": "sample"}
+BAND_NAMES = {PARAMETERS: "neuron", FORWARD: "sample", "dropout": "sample", "backward": "sample"}
 TRAINING_TITLES = {"step": "step", "loss": "loss", "accuracy": "accuracy", "bc1": "1-β1^t", "bc2": "1-β2^t"}
 
 

@@ -81,7 +81,8 @@ def _tick_format(writer) -> str:
     """Decimals for the axis labels: enough to tell ticks apart, the same on both axes."""
     bl = writer.layout.boundary
     spans = np.ptp(writer.problem.inputs[:, :2], axis=0)
-    tick = max(float(spans.max()) * 1.2 / (bl.grid - 1) * TICK_EVERY, 1e-9)
+    ranges = np.where(spans == 0, 2.0, 1.2 * spans)  # the grid's range: 10% margins, or 1 each side of a point
+    tick = max(float(ranges.max()) / (bl.grid - 1) * TICK_EVERY, 1e-9)
     decimals = min(4, max(0, 1 - math.floor(math.log10(tick))))
     return "0" if decimals == 0 else "0." + "0" * decimals
 
@@ -95,7 +96,14 @@ def _grid_colours(writer, ws, area: str) -> None:
             start_type="num", start_value=0, start_color=LOW, mid_type="num", mid_value=0.5, mid_color=MIDDLE,
             end_type="num", end_value=1, end_color=HIGH))
         return
-    for c in range(s.sizes[-1]):
+    classes = s.sizes[-1]
+    if classes <= 3:  # a colour scale through the class numbers: it leaves room for the data points' dots
+        ends = dict(start_type="num", start_value=0, start_color=CLASS_FILLS[0], end_type="num",
+                    end_value=classes - 1, end_color=CLASS_FILLS[classes - 1])
+        middle = dict(mid_type="num", mid_value=1, mid_color=CLASS_FILLS[1]) if classes == 3 else {}
+        ws.conditional_formatting.add(area, ColorScaleRule(**ends, **middle))
+        return
+    for c in range(classes):  # more classes than a colour scale has colours: one rule each
         fill = PatternFill(start_color=CLASS_FILLS[c % 6], end_color=CLASS_FILLS[c % 6], fill_type="solid")
         ws.conditional_formatting.add(area, CellIsRule(operator="equal", formula=[str(c)], fill=fill))
 

@@ -57,7 +57,7 @@ SGD = Optimizer(
 )
 
 VELOCITY = State(
-    "vel", "velocity",
+    "vel", "vel",
     first=lambda c: c.g,
     next=lambda c: f"momentum*{c.prev}+{c.g}",
     note="Velocity (momentum): v = momentum * v_previous + gradient; v starts at 0 (torch.optim.SGD).",
@@ -72,14 +72,14 @@ MOMENTUM = Optimizer(
 )
 
 FIRST_MOMENT = State(
-    "m", "Adam m",
+    "m", "m",
     first=lambda c: f"(1-beta1)*{c.g}",
     next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}",
     note="Adam first moment: m = beta1 * m_previous + (1 - beta1) * gradient; m starts at 0.",
 )
 
 SECOND_MOMENT = State(
-    "v", "Adam v",
+    "v", "v",
     first=lambda c: f"(1-beta2)*{c.g}^2",
     next=lambda c: f"beta2*{c.prev}+(1-beta2)*{c.g}^2",
     note="Adam second moment: v = beta2 * v_previous + (1 - beta2) * gradient^2; v starts at 0.",
