@@ -65,10 +65,13 @@ KEY_OPTIONS = (
     ("--lr", "training", "learning_rate", float, "learning rate (training.learning_rate)"),
     ("--batch-size", "training", "batch_size", int, "samples per mini-batch, 0 = all (training.batch_size)"),
     ("--l2", "training", "l2", float, "L2 penalty on the weights (training.l2)"),
+    ("--l1", "training", "l1", float, "L1 penalty on the weights (training.l1)"),
     ("--dropout", "training", "dropout", float, "hidden-layer dropout rate (training.dropout)"),
     ("--seed", "init", "seed", int, "seed for the initial weights, batches and data (init.seed)"),
     ("--n", "data", "n", int, "samples of a generated dataset (data.n)"),
     ("--noise", "data", "noise", float, "noise of a generated dataset (data.noise)"),
+    ("--test-fraction", "data", "test_fraction", float, "share of samples held out to test (data.test_fraction)"),
+    ("--features", "data", "features", str, "what a 2-input network is fed, e.g. x1,x2,x1^2,x2^2 (data.features)"),
 )
 
 
@@ -93,6 +96,8 @@ def _overrides(hidden=None, **values) -> dict[str, dict]:
     for flag, section, key, _, _ in KEY_OPTIONS:
         value = values.get(_parameter(flag))
         if value is not None:
+            if key == "features":
+                value = [name.strip() for name in value.split(",") if name.strip()]
             sections.setdefault(section, {})[key] = value
     return sections
 

@@ -26,6 +26,10 @@ RICH = {
         # inputs of size ~10 make Adam's second moment (1 - beta2) * g^2 large enough to see 1e-8 of it
         data={"inputs": [[10, 0], [0, 10], [-10, 0], [0, -10], [7, 7], [-7, 7], [7, -7], [-7, -7]],
               "targets": [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0]]}),
+    "features-test-set-l1-l2-dropout": dict(
+        network={"sizes": [4, 3, 1], "output": "sigmoid", "loss": "bce"},
+        training={"steps": 2, "dropout": 0.2, "l1": 0.01, "l2": 0.01},
+        data={"builtin": "circles", "n": 12, "test_fraction": 0.3, "features": ["x1", "x2", "x1^2", "x1*x2"]}),
     "sigmoid-mse-momentum": dict(
         network={"sizes": [2, 3, 2, 1], "activation": ["tanh", "sigmoid"], "output": "sigmoid"},
         training={"steps": 2, "optimizer": "momentum"}),

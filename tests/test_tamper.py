@@ -67,6 +67,10 @@ RICH = {
         network={"sizes": [2, 3, 3], "output": "softmax", "loss": "cross_entropy", "activation": "leaky_relu"},
         training={"steps": 2, "optimizer": "adam", "batch_size": 4, "dropout": 0.3, "l2": 0.01},
         data={"builtin": "spiral", "n": 8}),
+    "features-test-set-l1-l2-dropout": dict(
+        network={"sizes": [4, 3, 1], "output": "sigmoid", "loss": "bce"},
+        training={"steps": 2, "dropout": 0.2, "l1": 0.01, "l2": 0.01},
+        data={"builtin": "circles", "n": 12, "test_fraction": 0.3, "features": ["x1", "x2", "x1^2", "x1*x2"]}),
     "sigmoid-mse-momentum": dict(
         network={"sizes": [2, 3, 2, 1], "activation": ["tanh", "sigmoid"], "output": "sigmoid"},
         training={"steps": 2, "optimizer": "momentum"}),

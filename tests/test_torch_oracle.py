@@ -14,6 +14,7 @@ import pytest
 
 from sheetnet import reference
 from sheetnet.units.activations import ACTIVATIONS
+from sheetnet.units.features import FEATURE_TORCH
 from sheetnet.units.losses import LOSSES
 from sheetnet.units.optimizers import OPTIMIZERS
 
@@ -53,6 +54,18 @@ GRID = {
     "softplus-just-past-threshold": dict(network={"sizes": [1, 1, 1], "activation": "softplus"},
                                          init={"weights": [[[1.0]], [[1.0]]], "biases": [[0.0], [0.0]]},
                                          data={"inputs": [[20.2]], "targets": [[1.0]]}),
+    "every-feature-l1": dict(network={"sizes": [7, 4, 1], "activation": "tanh"}, training={"l1": 0.02},
+                             data={"builtin": "circles", "n": 10, "features": ["x1", "x2", "x1^2", "x2^2", "x1*x2",
+                                                                              "sin(x1)", "sin(x2)"]}),
+    "l1-l2-momentum-test-set": dict(network={"sizes": [2, 5, 1], "output": "sigmoid", "loss": "bce"},
+                                    training={"l1": 0.01, "l2": 0.01, "optimizer": "momentum"},
+                                    data={"builtin": "moons", "n": 12, "test_fraction": 0.25}),
+    "l1-adam-dropout-test-set": dict(network={"sizes": [3, 6, 3], "output": "softmax", "loss": "cross_entropy"},
+                                     training={"l1": 0.005, "optimizer": "adam", "dropout": 0.3, "batch_size": 4,
+                                               "learning_rate": 0.05},
+                                     data={"builtin": "spiral", "n": 15, "test_fraction": 0.2,
+                                           "features": ["x1", "x2", "x1*x2"]}),
+    "l1-sgd-test-set": dict(training={"l1": 0.05}, data={"builtin": "gauss", "n": 10, "test_fraction": 0.3}),
     "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
                                       training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
                                       data={"builtin": "moons", "n": 8}),
@@ -67,29 +80,48 @@ def _sections(name: str, steps: int = 6) -> dict:
     return sections
 
 
+def _torch_inputs(problem):
+    """Every sample's network inputs, its features computed as torch would (units' definitions)."""
+    raw = torch.tensor(problem.inputs, dtype=torch.float64)
+    names = problem.structure.features
+    return torch.stack([FEATURE_TORCH[name](raw) for name in names], dim=1) if names else raw
+
+
+def _torch_forward(problem, weights, biases, x, y, masks=None):
+    """The loss of one pass (no penalty); with `masks`, training mode (dropout)."""
+    s, hyper = problem.structure, problem.hyper
+    h = x
+    for layer in range(1, s.n_layers + 1):
+        z = h @ weights[layer - 1].T + biases[layer - 1]
+        h = ACTIVATIONS[s.activation(layer)].torch(z, hyper)
+        if masks is not None and layer < s.n_layers:
+            h = h * torch.tensor(masks[layer], dtype=torch.float64) / (1 - hyper["dropout_rate"])
+    return LOSSES[s.loss].torch(z, h, y)
+
+
 def torch_run(problem):
-    """The same training with torch autograd and torch.optim, float64, each option as its unit defines it."""
+    """The same training with torch autograd and torch.optim, float64, each option as its unit defines it;
+    with a test set, the test loss of every step from that step's parameters (evaluation mode)."""
     s = problem.structure
     hyper = problem.hyper
     weights = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in problem.weights]
     biases = [torch.tensor(b, dtype=torch.float64, requires_grad=s.train_biases) for b in problem.biases]
     optimizer = OPTIMIZERS[s.optimizer].torch(weights + (biases if s.train_biases else []), hyper)
+    inputs, targets = _torch_inputs(problem), torch.tensor(problem.targets, dtype=torch.float64)
     history = []
     for step in range(s.steps + 1):
         samples = list(s.samples_at(step))
-        x = torch.tensor(problem.inputs[samples], dtype=torch.float64)
-        y = torch.tensor(problem.targets[samples], dtype=torch.float64)
-        h = x
-        for layer in range(1, s.n_layers + 1):
-            z = h @ weights[layer - 1].T + biases[layer - 1]
-            h = ACTIVATIONS[s.activation(layer)].torch(z, hyper)
-            if s.dropout and layer < s.n_layers:
-                mask = torch.tensor(problem.masks[(layer, step)], dtype=torch.float64)
-                h = h * mask / (1 - hyper["dropout_rate"])
-        loss = LOSSES[s.loss].torch(z, h, y)
+        masks = {layer: problem.masks[(layer, step)] for layer in range(1, s.n_layers)} if s.dropout else None
+        loss = _torch_forward(problem, weights, biases, inputs[samples], targets[samples], masks)
         if s.use_l2:
             loss = loss + hyper["l2_penalty"] * sum((w * w).sum() for w in weights)
+        if s.use_l1:
+            loss = loss + hyper["l1_penalty"] * sum(w.abs().sum() for w in weights)
         record = {"loss": loss.item()}
+        if s.n_test:
+            test = list(s.test_samples)
+            with torch.no_grad():
+                record["test_loss"] = _torch_forward(problem, weights, biases, inputs[test], targets[test]).item()
         if step < s.steps:
             optimizer.zero_grad()
             loss.backward()
@@ -111,6 +143,8 @@ def test_reference_matches_torch(name):
     close = dict(rtol=1e-9, atol=1e-12)
     for step, record in enumerate(history):
         np.testing.assert_allclose(trace[("loss", 0, step)][0, 0], record["loss"], **close, err_msg=f"loss {step}")
+        if s.n_test:
+            np.testing.assert_allclose(trace[("test_loss", 0, step)][0, 0], record["test_loss"], **close)
         if step == s.steps:
             break
         for layer in range(1, s.n_layers + 1):
@@ -128,7 +162,8 @@ def test_grid_covers_every_option():
     """Every value of every option in the config schema appears in the torch grid."""
     from sheetnet.model import options as config
 
-    seen: dict[str, set] = {"activation": set(), "output": set(), "loss": set(), "optimizer": set()}
+    seen: dict[str, set] = {"activation": set(), "output": set(), "loss": set(), "optimizer": set(),
+                             "feature": set(), "l1 with": set()}
     flags = set()
     for name in GRID:
         s = problem_of(**_sections(name, steps=1)).structure
@@ -136,15 +171,23 @@ def test_grid_covers_every_option():
         seen["output"].add(s.activations[-1])
         seen["loss"].add(s.loss)
         seen["optimizer"].add(s.optimizer)
+        seen["feature"].update(s.features)
+        if s.use_l1:
+            seen["l1 with"].add(s.optimizer)
+            seen["l1 with"].update({"l2"} if s.use_l2 else {"alone"})
         flags |= {f for f, on in (("batches", s.batches is not None), ("l2", s.use_l2), ("dropout", s.dropout),
                                   ("frozen", not s.train_biases), ("deep", s.n_layers > 2),
-                                  ("xavier", s.init_scheme == "xavier"), ("explicit", s.init_scheme == "explicit"))
+                                  ("xavier", s.init_scheme == "xavier"), ("explicit", s.init_scheme == "explicit"),
+                                  ("test set", s.n_test > 0), ("test set with dropout", s.n_test > 0 and s.dropout))
                   if on}
     assert seen["activation"] == set(config.HIDDEN_ACTIVATIONS)
     assert seen["output"] == set(config.OUTPUT_ACTIVATIONS)
     assert seen["loss"] == set(config.LOSSES)
     assert seen["optimizer"] == set(config.OPTIMIZERS)
-    assert flags == {"batches", "l2", "dropout", "frozen", "deep", "xavier", "explicit"}
+    assert seen["feature"] == set(config.FEATURES)
+    assert seen["l1 with"] == {*config.OPTIMIZERS, "l2", "alone"}  # L1 with every optimizer, alone and with L2
+    assert flags == {"batches", "l2", "dropout", "frozen", "deep", "xavier", "explicit", "test set",
+                     "test set with dropout"}
 
 
 def test_softplus_case_crosses_its_threshold():

@@ -23,7 +23,7 @@ def _raw_config(old: Problem) -> dict:
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
                 "batch_size": len(s.batches[0]) if s.batches else 0}
     # Named cells -> config keys (the cells are named so that none reads as a cell address).
-    cell_to_key = {"l2_penalty": "l2", "dropout_rate": "dropout"}
+    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout"}
     training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k != "leaky_slope"})
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
                "loss": s.loss}
@@ -33,8 +33,9 @@ def _raw_config(old: Problem) -> dict:
         "network": network,
         "training": training,
         "init": {"scheme": "xavier" if s.init_scheme == "xavier" else "he", "seed": s.seed},
-        "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist()},
-        "workbook": {"boundary_grid": s.boundary_grid if s.sizes[0] == 2 else WorkbookConfig.boundary_grid,
+        "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist(), "held_out": s.n_test,
+                 "features": list(s.features or ("x1", "x2"))},
+        "workbook": {"boundary_grid": s.boundary_grid if s.n_raw == 2 else WorkbookConfig.boundary_grid,
                      "gradient_check": s.gradient_check or s.steps == 0, "lesson": s.lesson,
                      "tries": [{"change": c, "to": to, "see": see, "why": why} for c, to, see, why in s.tries]},
     }
@@ -44,11 +45,16 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
     """Write the rebuilt workbook; returns (formula cells, a sentence on what was kept)."""
     check_writable(target, force)
     old = readback.read_problem(source)
-    raw = config.apply_overrides(_raw_config(old), overrides)
+    raw = _raw_config(old)
+    if "test_fraction" in overrides.get("data", {}):  # a new split replaces the workbook's own
+        raw["data"]["held_out"] = 0
+    raw = config.apply_overrides(raw, overrides)
     cfg = config.from_dict(raw)
     new = plan.build_problem(cfg)
-    new.structure = replace(new.structure, input_names=old.structure.input_names,
-                            target_names=old.structure.target_names, dataset=old.structure.dataset)
+    names = {"input_names": old.structure.input_names, "raw_names": old.structure.raw_names} \
+        if new.structure.features == old.structure.features else {}
+    new.structure = replace(new.structure, **names, target_names=old.structure.target_names,
+                            dataset=old.structure.dataset)
     reseeded = "seed" in overrides.get("init", {})
     kept_layers, redrawn = [], []
     for i, (w_old, b_old) in enumerate(zip(old.weights, old.biases, strict=True)):

@@ -36,14 +36,15 @@ def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, l
 
 def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray:
     """The network's outputs for rows of inputs (evaluation mode: dropout is for training only)."""
+    from sheetnet.reference.maths import features
     from sheetnet.reference.network import forward
 
     s = problem.structure
     rows = np.atleast_2d(np.asarray(inputs, dtype=float))
-    if rows.shape[1] != s.sizes[0]:
-        raise SheetnetError(f"the network takes {s.sizes[0]} input(s) ({', '.join(s.input_names)}), "
-                            f"got {rows.shape[1]}")
-    return forward(s, problem.hyper, rows, weights, biases)[("a", s.n_layers)]
+    names = s.raw_names if s.features else s.input_names
+    if rows.shape[1] != s.n_raw:
+        raise SheetnetError(f"the network takes {s.n_raw} input(s) ({', '.join(names)}), got {rows.shape[1]}")
+    return forward(s, problem.hyper, features(s.features, rows), weights, biases)[("a", s.n_layers)]
 
 
 def export(path: str | Path, engine: str = "fast") -> dict:

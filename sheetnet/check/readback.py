@@ -57,8 +57,8 @@ def problem_from_package(package: Package) -> Problem:
     """Structure and input numbers of a sheetnet workbook."""
     structure = read_structure(package)
     layout = Layout(structure)
-    inputs = read_block(package, layout.inputs_block(), "input")
-    targets = read_block(package, layout.targets_block(), "target")
+    inputs = read_block(package, layout.data.raw(), "input")
+    targets = read_block(package, layout.data.all_targets(), "target")
     weights, biases = [], []
     for layer in range(1, structure.n_layers + 1):
         weights.append(read_block(package, layout.block("W", layer, 0), f"initial weight W{layer}"))

@@ -14,6 +14,7 @@ import numpy as np
 
 from sheetnet.evaluate.values import FIRST_ERROR, OK
 from sheetnet.model.problem import Problem
+from sheetnet.reference.training import network_inputs
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -29,8 +30,11 @@ def _layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) -
         previous = trace.get((prefix + "ad", layer - 1, index))
         return previous if previous is not None else trace[(prefix + "a", layer - 1, index)]
     if prefix == "bd_":
-        return trace[("bd_px", 0, 0)]
-    return problem.inputs[list(s.samples_at(index if prefix == "" else 0))]
+        return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
+    inputs = network_inputs(problem)
+    if prefix == "te_":
+        return inputs[list(s.test_samples)]
+    return inputs[list(s.samples_at(index if prefix == "" else 0))]
 
 
 def _pass_parameters(problem: Problem, trace, prefix: str, layer: int, index: int):
@@ -38,7 +42,7 @@ def _pass_parameters(problem: Problem, trace, prefix: str, layer: int, index: in
     s = problem.structure
     if prefix == "gc_":
         return trace[("gc_W", layer, index)], trace[("gc_b", layer, index)][:, 0]
-    step = index if prefix == "" else (0 if index == 0 else s.steps)
+    step = index if prefix in ("", "te_") else (0 if index == 0 else s.steps)
     return trace[("W", layer, step)], trace[("b", layer, step if s.train_biases else 0)][:, 0]
 
 
@@ -46,7 +50,7 @@ def _term_scale(problem: Problem, trace, key) -> np.ndarray | None:
     """For a cell that sums products (z = W a + b, dL/dW, dL/da), the sum of the terms' sizes."""
     kind, layer, index = key
     s = problem.structure
-    prefix = kind[:3] if kind.startswith(("bd_", "gc_")) else ""
+    prefix = kind[:3] if kind.startswith(("bd_", "gc_", "te_")) else ""
     base = kind[len(prefix):]
     if base == "z":
         weights, bias = _pass_parameters(problem, trace, prefix, layer, index)

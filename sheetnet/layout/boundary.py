@@ -7,7 +7,8 @@ The `Boundary` sheet shows the network's output at each point as a coloured grid
 training; the `Neurons` sheet shows each hidden neuron's activation (final parameters) the same way.
 
 Keys: ("bd_range", 0, 0) 2x3 [[low x1, high x1, step x1], [low x2, high x2, step x2]];
-("bd_x1", 0, 0) Gx1 and ("bd_x2", 0, 0) Gx1 axes; ("bd_px", 0, 0) points x 2; the passes'
+("bd_x1", 0, 0) Gx1 and ("bd_x2", 0, 0) Gx1 axes; ("bd_px", 0, 0) points x 2 (raw x1, x2);
+("bd_feat", 0, 0) their features when the network takes features; the passes'
 ("bd_z", l, v), ("bd_a", l, v) and softmax helpers for v = 0 (initial) and 1 (final);
 ("bd_class", c, 0) the data points of class c (for the chart); on Boundary ("bd_grid", 0, v) G x G,
 ("bd_xtick", t, v) one x1 label per tick above each grid, ("bd_ytick", 0, 0) Gx1 x2 labels; on Neurons
@@ -32,7 +33,7 @@ MAX_NEURON_PICTURES = 24  # deeper layers are drawn while the sheet stays readab
 
 
 def has_boundary(structure) -> bool:
-    return structure.sizes[0] == 2 and structure.boundary_grid > 0
+    return structure.n_raw == 2 and structure.boundary_grid > 0
 
 
 class BoundaryLayout:
@@ -44,7 +45,8 @@ class BoundaryLayout:
         self.ticks = [TICK_EVERY * t for t in range(self.grid // TICK_EVERY)]  # a label every 5 columns
         self.grid_cols = {0: 2, 1: 2 + self.grid + 2}
         self.pass_cols = {}
-        col = POINTS_COL + 3
+        self.feature_col = POINTS_COL + 3  # the grid points' features, when the network takes features
+        col = self.feature_col + (len(s.features) + 1 if s.features else 0)
         for variant in (0, 1):
             self.pass_cols[variant], col = pass_columns(s, col)
             col += 1
@@ -77,6 +79,8 @@ class BoundaryLayout:
             return Block(PASSES_SHEET, PASSES_TOP, 2 if kind == "bd_x1" else 3, self.grid, 1)
         if kind == "bd_px":
             return Block(PASSES_SHEET, PASSES_TOP, POINTS_COL, self.points, 2)
+        if kind == "bd_feat":
+            return Block(PASSES_SHEET, PASSES_TOP, self.feature_col, self.points, len(self.structure.features))
         if kind == "bd_class":
             members = self.class_members[layer]
             return Block(PASSES_SHEET, PASSES_TOP, self.class_col + 3 * layer, max(len(members), 1), 2)
@@ -94,6 +98,8 @@ class BoundaryLayout:
 
     def keys(self) -> list[tuple[str, int, int]]:
         keys = [("bd_range", 0, 0), ("bd_x1", 0, 0), ("bd_x2", 0, 0), ("bd_px", 0, 0)]
+        if self.structure.features:
+            keys.append(("bd_feat", 0, 0))
         for variant in (0, 1):
             keys += [(PREFIX + kind, layer, variant) for kind, layer in self.pass_cols[variant]]
         keys += [("bd_class", c, 0) for c in range(self.n_classes) if self.class_members[c]]

@@ -5,7 +5,9 @@ Every step's block stacks bands, each under a header row that names its columns:
 - forward (one row per sample of the step's batch): [x], z, [softmax helpers], a; the output layer
   adds the target y beside the prediction, the loss and right/wrong;
 - dropout (with dropout only; one row per sample): the mask and a after dropout;
-- backward (one row per sample): dL/da and dL/dz.
+- backward (one row per sample): dL/da and dL/dz;
+- test (with a test set; one row per held-out sample): the same forward pass with the same parameters
+  in evaluation mode (no dropout), the test sample's target, loss and right/wrong.
 All layer sheets use the same rows for the same step (the bands are as tall as the widest layer and the
 largest batch), so a formula referring to another layer's sheet keeps one relative shape every step.
 """
@@ -19,7 +21,8 @@ from sheetnet.model.problem import Structure
 
 FIRST_BLOCK_ROW = 4  # rows 1-3: title, explanation, colour legend
 FIRST_COLUMN = 3  # A: the step and band names, B: what each row is (neuron or sample)
-PARAMETERS, FORWARD, DROPOUT, BACKWARD = "parameters", "forward", "dropout", "backward"
+PARAMETERS, FORWARD, DROPOUT, BACKWARD, TEST = "parameters", "forward", "dropout", "backward", "test"
+TEST_PREFIX = "te_"
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class LayerLayout:
     def __init__(self, structure: Structure):
         self.structure = structure
         s = structure
-        self.bands = (PARAMETERS, FORWARD, DROPOUT, BACKWARD) if s.dropout else (PARAMETERS, FORWARD, BACKWARD)
-        heights = {PARAMETERS: max(s.sizes[1:]), FORWARD: s.max_batch, DROPOUT: s.max_batch, BACKWARD: s.max_batch}
+        self.bands = (PARAMETERS, FORWARD, *((DROPOUT,) if s.dropout else ()), BACKWARD, *((TEST,) if s.n_test else ()))
+        heights = {PARAMETERS: max(s.sizes[1:]), FORWARD: s.max_batch, DROPOUT: s.max_batch, BACKWARD: s.max_batch,
+                   TEST: s.n_test}
         self.band_offset: dict[str, int] = {}
         offset = 0
         for band in self.bands:
@@ -70,6 +74,7 @@ class LayerLayout:
             PARAMETERS: [("W", fan_in), ("b", 1), ("dW", fan_in)] + ([("db", 1)] if s.train_biases else []),
             FORWARD: [],
             DROPOUT: [],
+            TEST: [],
             BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + [("dz", width)],
         }
         for state in OPTIMIZER_STATES[s.optimizer]:
@@ -85,6 +90,8 @@ class LayerLayout:
             kinds[FORWARD] += [("y", width), ("loss_terms", 1 if s.loss in PER_SAMPLE_LOSSES else width)]
             if s.classification:
                 kinds[FORWARD].append(("correct", 1))
+        if s.n_test:  # the forward pass again, on the held-out samples
+            kinds[TEST] = [(TEST_PREFIX + kind, ncols) for kind, ncols in kinds[FORWARD] if kind != "x"]
         groups = {}
         for band, entries in kinds.items():
             col = FIRST_COLUMN
@@ -102,14 +109,15 @@ class LayerLayout:
             return range(s.steps + 1) if s.train_biases else range(1)
         if kind.endswith(("_W", "_b")):
             return range(1, s.steps + 1)
-        if self.groups[layer][kind].band in (FORWARD, DROPOUT):
+        if self.groups[layer][kind].band in (FORWARD, DROPOUT, TEST):
             return range(s.steps + 1)
         return range(s.steps)  # gradients: dA, dz, dW, db
 
     def rows_of(self, kind: str, layer: int, step: int) -> tuple[int, int]:
         """(first row, number of rows) of a block: one row per neuron, or per sample of the step's batch."""
         group = self.groups[layer][kind]
-        count = self.structure.width(layer) if group.band == PARAMETERS else self.structure.batch_size_at(step)
+        s = self.structure
+        count = {PARAMETERS: s.width(layer), TEST: s.n_test}.get(group.band, s.batch_size_at(step))
         return self.first_row(step, group.band), count
 
     def last_column(self, layer: int) -> int:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from sheetnet.layout.boundary import BoundaryLayout, has_boundary
 from sheetnet.layout.cells import Block, layer_sheet
+from sheetnet.layout.data import DATA_FIRST_ROW, DATA_SHEET, DataLayout
 from sheetnet.layout.gradcheck import GradcheckLayout
 from sheetnet.layout.layers import FIRST_BLOCK_ROW, LayerLayout
 from sheetnet.layout.names import describe
 from sheetnet.layout.training import TRAINING_SHEET, TrainingLayout
 from sheetnet.model.problem import Structure
 
-DATA_SHEET = "Data"
 META_SHEET = "sheetnet"
-DATA_FIRST_ROW = 5
 
 __all__ = ["DATA_FIRST_ROW", "DATA_SHEET", "FIRST_BLOCK_ROW", "META_SHEET", "TRAINING_SHEET", "Layout"]
 
@@ -31,6 +30,7 @@ class Layout:
     def __init__(self, structure: Structure):
         self.structure = structure
         s = structure
+        self.data = DataLayout(s)
         self.layers = LayerLayout(s)
         self.training = TrainingLayout(s)
         self.hyper_names = self.training.hyper_names
@@ -43,6 +43,10 @@ class Layout:
             if self.gradcheck is None:
                 raise KeyError((kind, layer, step))
             return self.gradcheck.block(kind, layer, step)
+        if kind == "features":
+            if not self.structure.features:
+                raise KeyError((kind, layer, step))
+            return self.data.features()
         if kind.startswith(("bd_", "nr_")):
             if self.boundary is None:
                 raise KeyError((kind, layer, step))
@@ -81,6 +85,8 @@ class Layout:
         for layer in layers:
             keys += present([k for k, g in self.layers.groups[layer].items() if g.band in ("forward", "dropout")],
                             layer)
+        for layer in layers:
+            keys += present([k for k, g in self.layers.groups[layer].items() if g.band == "test"], layer)
         for layer in reversed(layers):
             keys += present(("dA", "dz", "dW", "db"), layer)
         keys += [(kind, 0, step) for kind in self.training.kinds() if step in self.training.steps_of(kind)]
@@ -89,7 +95,7 @@ class Layout:
     def derived_keys(self) -> list[tuple[str, int, int]]:
         """Every block that holds formulas (the cells the checker compares), in the order they are computed."""
         s = self.structure
-        keys = []
+        keys = [("features", 0, 0)] if s.features else []
         for step in range(s.steps + 1):
             keys += self._step_keys(step)
         if self.boundary is not None:
@@ -99,13 +105,12 @@ class Layout:
         return keys
 
     # --- Data and Training sheets ------------------------------------------------------------
-    def inputs_block(self) -> Block:
-        s = self.structure
-        return Block(DATA_SHEET, DATA_FIRST_ROW, 2, s.n_samples, s.sizes[0])
+    def inputs_block(self, test: bool = False) -> Block:
+        """The network's inputs of the training (or test) samples: the features, or the raw inputs."""
+        return self.data.inputs(test)
 
-    def targets_block(self) -> Block:
-        s = self.structure
-        return Block(DATA_SHEET, DATA_FIRST_ROW, 2 + s.sizes[0], s.n_samples, s.sizes[-1])
+    def targets_block(self, test: bool = False) -> Block:
+        return self.data.targets(test)
 
     def hyper_block(self, name: str) -> Block:
         return self.training.hyper_block(name)
@@ -121,7 +126,14 @@ class Layout:
         names = {name: self.hyper_block(name) for name in self.hyper_names}
         names["inputs"] = self.inputs_block()
         names["targets"] = self.targets_block()
+        if s.n_test:
+            names["test_inputs"] = self.inputs_block(test=True)
+            names["test_targets"] = self.targets_block(test=True)
         names["loss_history"] = self.loss_history_block()
+        for kind in ("test_loss", "test_accuracy"):
+            if kind in self.training.columns:
+                first = self.block(kind, 0, 0)
+                names[f"{kind}_history"] = Block(first.sheet, first.row, first.col, s.steps + 1, 1)
         last = s.n_layers
         names["outputs_init"] = self.block("a", last, 0)
         names["outputs_final"] = self.block("a", last, s.steps)
@@ -142,7 +154,7 @@ class Layout:
         """The last row used by any sheet (the layer sheets' final block, or the Training table)."""
         s = self.structure
         layer_rows = self.layers.block_top(s.steps) + self.layers.block_height - 1
-        rows = max(layer_rows, self.training.row(s.steps), DATA_FIRST_ROW + s.n_samples)
+        rows = max(layer_rows, self.training.row(s.steps), DATA_FIRST_ROW + self.data.rows)
         if self.boundary is not None:
             points = self.boundary.block("bd_px", 0, 0)
             rows = max(rows, points.row + points.nrows)

@@ -20,8 +20,12 @@ class TrainingLayout:
         self.hyper_names = s.hyper_names()
         self.header_row = HYPER_FIRST_ROW + len(self.hyper_names) + 1
         kinds = [("step", 1), ("loss", 1)]
+        if s.n_test:
+            kinds.append(("test_loss", 1))
         if s.classification:
             kinds.append(("accuracy", 1))
+            if s.n_test:
+                kinds.append(("test_accuracy", 1))
         kinds += [(column, 1) for column in OPTIMIZER_COLUMNS[s.optimizer]]
         if s.steps:
             kinds += [("gnorm", s.n_layers), ("gplot", s.n_layers)]

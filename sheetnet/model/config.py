@@ -12,6 +12,7 @@ from pathlib import Path
 from sheetnet.errors import SheetnetError
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
+    FEATURES,
     HIDDEN_ACTIVATIONS,
     INIT_SCHEMES,
     LOSSES,
@@ -30,9 +31,9 @@ from sheetnet.model.schema import (
 )
 from sheetnet.model.validate import VALIDATORS, check_consistent, check_keys
 
-__all__ = ["BUILTIN_DATASETS", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH", "MEASURES",
-           "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig", "TrainingConfig",
-           "WorkbookConfig", "apply_overrides", "from_dict", "load"]
+__all__ = ["BUILTIN_DATASETS", "FEATURES", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH",
+           "MEASURES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig",
+           "TrainingConfig", "WorkbookConfig", "apply_overrides", "from_dict", "load"]
 
 
 def apply_overrides(raw: dict, overrides: dict[str, dict]) -> dict:

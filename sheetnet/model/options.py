@@ -21,5 +21,8 @@ OPTIMIZER_HYPER: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": ("momentum
 OPTIMIZER_COLUMNS: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": (), "adam": ("bc1", "bc2")}
 OPTIMIZERS = tuple(OPTIMIZER_STATES)
 
+# input features of 2-input data, computed from the raw inputs x1 and x2 (as the TensorFlow Playground offers)
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+
 # activations with helper blocks before their output (a whole row at a time)
 ROW_ACTIVATIONS = {"softmax": ("max", "exp", "sum")}

@@ -61,9 +61,39 @@ def _csv_classes(path: Path, cfg: Config) -> datasets.Dataset:
                             one_column.name)
 
 
-def _sizes(cfg: Config, dataset: datasets.Dataset) -> tuple[int, ...]:
+def _features(cfg: Config, dataset: datasets.Dataset) -> tuple[str, ...]:
+    """The computed inputs the network is fed; () when it takes the raw inputs as they are."""
+    features = cfg.data.features
+    if features == ("x1", "x2"):
+        return ()
+    if dataset.inputs.shape[1] != 2:
+        raise SheetnetError(f"[data] features are computed from 2 inputs (x1, x2); this data has "
+                            f"{dataset.inputs.shape[1]} input column(s)")
+    return features
+
+
+def split(dataset: datasets.Dataset, fraction: float, seed: int, held_out: int = 0) -> tuple[datasets.Dataset, int]:
+    """A seeded hold-out: the training samples (in their order) first, then the test samples; and how many
+    are held out (at least one of each when the fraction is above 0). `held_out`: the last rows, as they are."""
+    n = len(dataset.inputs)
+    if held_out:
+        if held_out >= n:
+            raise SheetnetError(f"[data] held_out = {held_out} leaves no sample to train on ({n} in all)")
+        return dataset, held_out
+    if fraction == 0:
+        return dataset, 0
+    if n < 2:
+        raise SheetnetError("[data] test_fraction needs at least 2 samples: one to train on, one to test")
+    n_test = min(max(1, round(fraction * n)), n - 1)
+    test = set(np.random.default_rng(seed + 3).permutation(n)[:n_test].tolist())
+    order = [i for i in range(n) if i not in test] + sorted(test)
+    return datasets.Dataset(dataset.inputs[order], dataset.targets[order], dataset.input_names,
+                            dataset.target_names, dataset.name), n_test
+
+
+def _sizes(cfg: Config, dataset: datasets.Dataset, features: tuple[str, ...]) -> tuple[int, ...]:
     sizes = cfg.network.sizes
-    n_in, n_out = dataset.inputs.shape[1], dataset.targets.shape[1]
+    n_in, n_out = len(features) or dataset.inputs.shape[1], dataset.targets.shape[1]
     if not cfg.sizes_given:
         return (n_in, *sizes[1:-1], n_out)
     if sizes[0] != n_in or sizes[-1] != n_out:
@@ -155,50 +185,44 @@ def _class_points(targets: np.ndarray) -> tuple[tuple[int, ...], ...] | None:
     return tuple(tuple(int(i) for i in np.flatnonzero(classes == c)) for c in range(count))
 
 
+def _hyper(cfg: Config, structure: Structure) -> dict[str, float]:
+    """The named hyper-parameter cells this structure shows, from the config keys they stand for."""
+    t = cfg.training
+    every = {"learning_rate": t.learning_rate, "momentum": t.momentum, "beta1": t.beta1, "beta2": t.beta2,
+             "epsilon": t.epsilon, "l2_penalty": t.l2, "l1_penalty": t.l1, "leaky_slope": cfg.network.leaky_slope,
+             "dropout_rate": t.dropout}
+    return {name: every[name] for name in structure.hyper_names()}
+
+
+def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: int) -> Structure:
+    t = cfg.training
+    n_train = len(dataset.inputs) - n_test
+    return Structure(
+        sizes=tuple(sizes), activations=(*cfg.hidden_activations, cfg.network.output), loss=cfg.network.loss,
+        optimizer=t.optimizer, steps=t.steps, n_samples=n_train,
+        input_names=features or dataset.input_names, target_names=dataset.target_names,
+        train_biases=t.train_biases, use_l2=t.l2 > 0, use_l1=t.l1 > 0, dataset=dataset.name, seed=cfg.init.seed,
+        init_scheme=cfg.init.scheme, batches=mini_batches(n_train, t.batch_size, cfg.init.seed),
+        dropout=t.dropout > 0, classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
+        class_points=_class_points(dataset.targets[:n_train]),
+        boundary_grid=cfg.workbook.boundary_grid if dataset.inputs.shape[1] == 2 else 0,
+        gradient_check=cfg.workbook.gradient_check and t.steps > 0, n_test=n_test, features=features,
+        raw_names=dataset.input_names if features else (), lesson=cfg.workbook.lesson, tries=cfg.workbook.tries,
+    )
+
+
 def build_problem(cfg: Config) -> Problem:
-    dataset = load_dataset(cfg)
-    sizes = _sizes(cfg, dataset)
+    dataset, n_test = split(load_dataset(cfg), cfg.data.test_fraction, cfg.init.seed, cfg.data.held_out)
+    features = _features(cfg, dataset)
+    sizes = _sizes(cfg, dataset, features)
     _check_targets(cfg.network.loss, dataset.targets)
     if cfg.network.output == "softmax" and sizes[-1] < 2:
         raise SheetnetError("[network] output = \"softmax\" needs at least 2 target columns (for one column of "
                             "class labels 0, 1, 2, ... use loss = \"cross_entropy\": --loss cross_entropy)")
     weights, biases = initial_parameters(cfg, sizes)
-    t = cfg.training
-    structure = Structure(
-        sizes=tuple(sizes),
-        activations=(*cfg.hidden_activations, cfg.network.output),
-        loss=cfg.network.loss,
-        optimizer=t.optimizer,
-        steps=t.steps,
-        n_samples=len(dataset.inputs),
-        input_names=dataset.input_names,
-        target_names=dataset.target_names,
-        train_biases=t.train_biases,
-        use_l2=t.l2 > 0,
-        dataset=dataset.name,
-        seed=cfg.init.seed,
-        init_scheme=cfg.init.scheme,
-        batches=mini_batches(len(dataset.inputs), t.batch_size, cfg.init.seed),
-        dropout=t.dropout > 0,
-        classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
-        class_points=_class_points(dataset.targets),
-        boundary_grid=cfg.workbook.boundary_grid if sizes[0] == 2 else 0,
-        gradient_check=cfg.workbook.gradient_check and t.steps > 0,
-        lesson=cfg.workbook.lesson,
-        tries=cfg.workbook.tries,
-    )
-    all_hyper = {
-        "learning_rate": t.learning_rate,
-        "momentum": t.momentum,
-        "beta1": t.beta1,
-        "beta2": t.beta2,
-        "epsilon": t.epsilon,
-        "l2_penalty": t.l2,
-        "leaky_slope": cfg.network.leaky_slope,
-        "dropout_rate": t.dropout,
-    }
-    hyper = {name: all_hyper[name] for name in structure.hyper_names()}
-    masks = dropout_masks(structure, t.dropout, cfg.init.seed) if structure.dropout else {}
+    structure = _structure(cfg, dataset, sizes, features, n_test)
+    masks = dropout_masks(structure, cfg.training.dropout, cfg.init.seed) if structure.dropout else {}
     # The gradient check starts on the output layer, whose gradients are never vanishingly small.
     choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}
-    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, hyper, masks, choices)
+    return Problem(structure, dataset.inputs, dataset.targets, weights, biases, _hyper(cfg, structure), masks,
+                   choices)

@@ -14,6 +14,7 @@ import numpy as np
 
 from sheetnet.model.config import MAX_STEPS, MAX_WIDTH, MEASURES
 from sheetnet.model.options import (
+    FEATURES,
     HIDDEN_ACTIVATIONS,
     LOSSES,
     OPTIMIZER_HYPER,
@@ -40,6 +41,7 @@ class Structure:
     target_names: tuple[str, ...]
     train_biases: bool = True
     use_l2: bool = False
+    use_l1: bool = False
     dataset: str = ""
     seed: int = 0
     init_scheme: str = "he"
@@ -49,8 +51,21 @@ class Structure:
     class_points: tuple[tuple[int, ...], ...] | None = None  # samples of each class, for the boundary chart
     boundary_grid: int = 0  # points per side of the decision-boundary grid; 0 = no Boundary sheet
     gradient_check: bool = False  # the Gradient check sheet (needs at least one step)
+    n_test: int = 0  # held-out samples after the n_samples training ones: evaluated every step, never trained on
+    features: tuple[str, ...] = ()  # computed inputs (x1^2, x1*x2, ...) of the raw ones; () = the raw inputs
+    raw_names: tuple[str, ...] = ()  # names of the raw input columns when there are features
     lesson: str = ""  # what the workbook is for (About sheet)
     tries: tuple = ()  # things to try: (change, to, see, why), measured when the workbook is written
+
+    @property
+    def n_raw(self) -> int:
+        """Input columns on the Data sheet (the raw inputs features are computed from, or the inputs)."""
+        return len(self.raw_names) if self.features else self.sizes[0]
+
+    @property
+    def test_samples(self) -> tuple[int, ...]:
+        """Indices of the held-out samples: they follow the training samples."""
+        return tuple(range(self.n_samples, self.n_samples + self.n_test))
 
     def samples_at(self, step: int) -> tuple[int, ...]:
         """The samples (0-based) that step `step` computes on: its mini-batch, or every sample."""
@@ -85,6 +100,8 @@ class Structure:
         names = ["learning_rate", *OPTIMIZER_HYPER[self.optimizer]]
         if self.use_l2:
             names.append("l2_penalty")  # not "l2": L2 is a cell address
+        if self.use_l1:
+            names.append("l1_penalty")
         if "leaky_relu" in self.activations:
             names.append("leaky_slope")
         if self.dropout:
@@ -110,6 +127,11 @@ class Structure:
             problems.append(f"steps {self.steps!r}")
         if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
             problems.append(f"n_samples {self.n_samples!r}")
+        if not isinstance(self.n_test, int) or not 0 <= self.n_test <= 1_000_000:
+            problems.append(f"n_test {self.n_test!r}")
+        if self.features and (any(f not in FEATURES for f in self.features) or len(self.features) != self.sizes[0]
+                              or len(self.raw_names) != 2):
+            problems.append(f"features {list(self.features)}")
         if len(self.input_names) != self.sizes[0] or len(self.target_names) != self.sizes[-1]:
             problems.append("column names do not match sizes")
         for name in ("batches", "class_points"):
@@ -132,8 +154,9 @@ class Structure:
     def from_json(cls, text: str) -> Structure:
         raw = json.loads(text)
         raw.pop("format", None)
-        for key in ("sizes", "activations", "input_names", "target_names"):
-            raw[key] = tuple(raw[key])
+        for key in ("sizes", "activations", "input_names", "target_names", "features", "raw_names"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
         for key in ("batches", "class_points", "tries"):
             if raw.get(key) is not None:
                 raw[key] = tuple(tuple(item) for item in raw[key])

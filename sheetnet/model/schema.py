@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sheetnet.model.options import HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+from sheetnet.model.options import FEATURES, HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
 
-__all__ = ["HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS"]
+__all__ = ["FEATURES", "HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS"]
 
 INIT_SCHEMES = ("he", "xavier", "explicit")
 BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
@@ -43,6 +43,7 @@ class TrainingConfig:
     batch_size: int = 0
     train_biases: bool = True
     l2: float = 0.0
+    l1: float = 0.0
     dropout: float = 0.0
 
 
@@ -62,6 +63,9 @@ class DataConfig:
     targets: tuple | None = None
     n: int | None = None  # samples of a generated dataset; None: the dataset's classroom-sized default
     noise: float = 0.1
+    test_fraction: float = 0.0  # share of the samples held out as a seeded test set, never trained on
+    held_out: int = 0  # or: the last `held_out` rows of the data are the test set, in their order
+    features: tuple[str, ...] = ("x1", "x2")  # 2-input data: what the network is fed, computed from x1 and x2
 
 
 @dataclass(frozen=True)

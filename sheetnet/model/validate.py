@@ -9,6 +9,7 @@ from typing import Any
 from sheetnet.errors import SheetnetError
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
+    FEATURES,
     HIDDEN_ACTIVATIONS,
     INIT_SCHEMES,
     LOSSES,
@@ -116,7 +117,7 @@ def _validate_training(raw: dict) -> TrainingConfig:
         if steps > MAX_STEPS:
             raise SheetnetError(f"[training] steps: {steps} is more than {MAX_STEPS}")
         out["steps"] = steps
-    for key in ("learning_rate", "momentum", "beta1", "beta2", "epsilon", "l2", "dropout"):
+    for key in ("learning_rate", "momentum", "beta1", "beta2", "epsilon", "l2", "l1", "dropout"):
         if key in raw:
             out[key] = _number(s, key, raw[key])
     if "learning_rate" in out and out["learning_rate"] <= 0:
@@ -126,8 +127,9 @@ def _validate_training(raw: dict) -> TrainingConfig:
             raise SheetnetError(f"[training] {key} must be in [0, 1), got {out[key]}")
     if "epsilon" in out and out["epsilon"] <= 0:
         raise SheetnetError(f"[training] epsilon must be > 0, got {out['epsilon']}")
-    if "l2" in out and out["l2"] < 0:
-        raise SheetnetError(f"[training] l2 must be 0 or more, got {out['l2']}")
+    for key in ("l2", "l1"):
+        if key in out and out[key] < 0:
+            raise SheetnetError(f"[training] {key} must be 0 or more, got {out[key]}")
     if "dropout" in out and not 0 <= out["dropout"] < 1:
         raise SheetnetError(f"[training] dropout must be in [0, 1), got {out['dropout']}")
     if "optimizer" in raw:
@@ -187,6 +189,26 @@ def _validate_data(raw: dict) -> DataConfig:
         if noise < 0:
             raise SheetnetError(f"[data] noise must be 0 or more, got {noise}")
         out["noise"] = noise
+    if "test_fraction" in raw:
+        fraction = _number(s, "test_fraction", raw["test_fraction"])
+        if not 0 <= fraction < 1:
+            raise SheetnetError(f"[data] test_fraction must be in [0, 1), got {fraction}")
+        out["test_fraction"] = fraction
+    if "held_out" in raw:
+        held_out = _number(s, "held_out", raw["held_out"], integer=True)
+        if held_out < 0:
+            raise SheetnetError(f"[data] held_out must be 0 or more, got {held_out}")
+        if held_out and out.get("test_fraction"):
+            raise SheetnetError("[data] give test_fraction or held_out, not both")
+        out["held_out"] = held_out
+    if "features" in raw:
+        features = raw["features"]
+        if not isinstance(features, list) or not features:
+            raise SheetnetError(f"[data] features must be a non-empty list, e.g. [\"x1\", \"x2\", \"x1*x2\"]; "
+                                f"got {features!r}")
+        out["features"] = tuple(_choice(s, "features", f, FEATURES) for f in features)
+        if len(set(out["features"])) != len(out["features"]):
+            raise SheetnetError(f"[data] features lists a feature twice: {features}")
     return DataConfig(**out)
 
 

@@ -5,6 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 
+def features(names: tuple[str, ...], raw: np.ndarray) -> np.ndarray:
+    """The network's inputs computed from the raw inputs x1, x2 (the raw inputs when there are no features)."""
+    if not names:
+        return raw
+    x1, x2 = raw[:, 0], raw[:, 1]
+    columns = {"x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2, "x1*x2": x1 * x2, "sin(x1)": np.sin(x1),
+               "sin(x2)": np.sin(x2)}
+    return np.column_stack([columns[name] for name in names])
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
 

@@ -53,10 +53,14 @@ def data_loss(structure: Structure, values: Values) -> float:
 
 
 def penalty(structure: Structure, hyper: dict, weights) -> float:
-    """The L2 penalty added to the loss: l2 * sum of every squared weight (biases excluded)."""
-    if not structure.use_l2:
-        return 0.0
-    return hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)
+    """The penalties added to the loss: l2 * sum of every squared weight, l1 * sum of every |weight| (biases
+    excluded)."""
+    total = 0.0
+    if structure.use_l2:
+        total += hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)
+    if structure.use_l1:
+        total += hyper["l1_penalty"] * sum(float(np.abs(w).sum()) for w in weights)
+    return total
 
 
 def layer_input(structure: Structure, x: np.ndarray, values: Values, layer: int) -> np.ndarray:
@@ -93,6 +97,8 @@ def backward(structure: Structure, hyper: dict, x: np.ndarray, weights, values: 
         grad_w = delta.T @ layer_input(s, x, values, layer)
         if s.use_l2:
             grad_w = grad_w + 2.0 * hyper["l2_penalty"] * weights[layer - 1]
+        if s.use_l1:  # d|w|/dw = sign(w), and 0 at w = 0 (as torch's autograd has it)
+            grad_w = grad_w + hyper["l1_penalty"] * np.sign(weights[layer - 1])
         grads[("dW", layer)] = grad_w
         grads[("db", layer)] = delta.sum(axis=0)[:, None]
         if layer > 1:

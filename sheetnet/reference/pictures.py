@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sheetnet.model.problem import Problem
+from sheetnet.reference.maths import features
 from sheetnet.reference.network import data_loss, forward, penalty
 
 
@@ -32,6 +33,8 @@ def boundary_values(problem: Problem, trace: dict) -> dict:
     grid, last = s.boundary_grid, s.n_layers
     values = _grid_axes(problem)
     points = values[("bd_px", 0, 0)]
+    if s.features:  # the grid's points are raw (x1, x2): the network takes their features
+        points = values[("bd_feat", 0, 0)] = features(s.features, points)
     for variant, step in ((0, 0), (1, s.steps)):
         bias_step = step if s.train_biases else 0
         weights = [trace[("W", layer, step)] for layer in range(1, last + 1)]
@@ -84,7 +87,7 @@ def gradient_check_values(problem: Problem, trace: dict) -> dict:
     chosen = sum(float(sel.sum()) for sel in selectors) == 1
     values[("gc_status", 0, 0)] = np.array([[0.0 if chosen else (2.0 if layer in range(1, s.n_layers + 1) else 1.0)]])
     samples = list(s.samples_at(0))
-    x, targets = problem.inputs[samples], problem.targets[samples]
+    x, targets = features(s.features, problem.inputs)[samples], problem.targets[samples]
     masks = {layer: problem.masks[(layer, 0)] for layer in range(1, s.n_layers)} if s.dropout else None
     losses = []
     for variant, sign in ((0, 1.0), (1, -1.0)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sheetnet.model.problem import Problem
+from sheetnet.reference.maths import features
 from sheetnet.reference.network import backward, data_loss, forward, penalty
 from sheetnet.reference.optimizers import STATES, Optimizer
 from sheetnet.reference.pictures import boundary_values, gradient_check_values
@@ -18,10 +19,28 @@ Key = tuple[str, int, int]
 Trace = dict[Key, np.ndarray]
 
 
+def network_inputs(problem: Problem) -> np.ndarray:
+    """Every sample's inputs as the network takes them: the features of the raw inputs, or the raw inputs."""
+    return features(problem.structure.features, problem.inputs)
+
+
 def batch(problem: Problem, step: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and targets of the samples step `step` trains on."""
     samples = list(problem.structure.samples_at(step))
-    return problem.inputs[samples], problem.targets[samples]
+    return network_inputs(problem)[samples], problem.targets[samples]
+
+
+def _test_pass(problem: Problem, trace: Trace, step: int, weights, biases) -> None:
+    """The held-out samples through step `step`'s parameters (evaluation mode): their loss alone, no penalty."""
+    s = problem.structure
+    samples = list(s.test_samples)
+    values = forward(s, problem.hyper, network_inputs(problem)[samples], weights, biases,
+                     targets=problem.targets[samples])
+    for (kind, layer), value in values.items():
+        trace[("te_" + kind, layer, step)] = value
+    trace[("test_loss", 0, step)] = np.array([[data_loss(s, values)]])
+    if s.classification:
+        trace[("test_accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
 
 
 def step_masks(problem: Problem, step: int) -> dict[int, np.ndarray] | None:
@@ -116,9 +135,13 @@ def run(problem: Problem, observed=None) -> Trace:
         trace[("loss", 0, step)] = np.array([[loss]])
         if s.classification:
             trace[("accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
+        if s.n_test:
+            _test_pass(problem, trace, step, weights, biases)
         if step < s.steps:
             _train_step(problem, trace, step, values, weights, biases, optimizer)
-    if s.sizes[0] == 2 and s.boundary_grid > 0:
+    if s.features:
+        trace[("features", 0, 0)] = network_inputs(problem)
+    if s.n_raw == 2 and s.boundary_grid > 0:
         trace.update(boundary_values(problem, trace))
     if s.gradient_check and problem.choices:
         trace.update(gradient_check_values(problem, trace))

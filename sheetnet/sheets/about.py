@@ -62,7 +62,7 @@ def _sheet_lines(layout: Layout, extra_sheets: list[str]) -> list[tuple[str, str
 
 
 def _static_tries(layout: Layout) -> list[str]:
-    x = layout.inputs_block()
+    x = layout.data.raw()
     lines = [f"Change an input on Data, e.g. {quote_sheet(x.sheet)}!{x.cell()}, and follow it through z and a on "
              "Layer 1.",
              "Read the cell notes (red corner): each kind of formula is explained once, on its first cell."]

@@ -11,7 +11,7 @@ from sheetnet.sheets.forward import ForwardPass
 from sheetnet.sheets.refs import CellView, Formula
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.losses import LOSSES, delta, gradient
-from sheetnet.units.regularisers import dropped, l2_gradient
+from sheetnet.units.regularisers import dropped, l1_gradient, l2_gradient
 
 
 def _resolver(forward: ForwardPass, layer: int, dropout: bool):
@@ -72,6 +72,10 @@ def parameter_gradient(forward: ForwardPass, kind: str, layer: int, columns) -> 
     if kind == "db":
         return lambda j, _: f"=SUM({refs.col(dz, j)})"
     weights = forward.params(layer)[0]
-    if forward.structure.use_l2:
-        return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)}){l2_gradient(refs.cell(weights, j, i))}"
-    return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)})"
+    s = forward.structure
+
+    def penalties(j: int, i: int) -> str:
+        w = refs.cell(weights, j, i)
+        return (l2_gradient(w) if s.use_l2 else "") + (l1_gradient(w) if s.use_l1 else "")
+
+    return lambda j, i: f"=SUMPRODUCT({refs.col(dz, j)},{columns(i)}){penalties(j, i)}"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from sheetnet.layout.boundary import BOUNDARY_SHEET, NEURONS_SHEET, PASSES_SHEET
 from sheetnet.sheets.forward import ForwardPass
-from sheetnet.sheets.refs import Refs
+from sheetnet.sheets.refs import Refs, features_formula
 
 
 def boundary_pass(layout, variant: int) -> ForwardPass:
     """The forward pass behind every grid point: evaluation mode, initial (0) or final (1) parameters."""
     s = layout.structure
     refs = Refs(layout, PASSES_SHEET)
-    points = layout.boundary.block("bd_px", 0, 0)
+    points = layout.boundary.block("bd_feat" if s.features else "bd_px", 0, 0)
     step = 0 if variant == 0 else s.steps
 
     def params(layer: int):
@@ -27,14 +27,14 @@ def boundary_pass(layout, variant: int) -> ForwardPass:
 
 def _axes(layout, refs: Refs, kind: str):
     """The grid's range (a 10% margin, or 1 on each side of data with no spread) and its axes."""
-    s, bl = layout.structure, layout.boundary
+    bl = layout.boundary
     grid = bl.grid
     span = bl.block("bd_range", 0, 0)
     if kind == "bd_range":
-        data = layout.inputs_block()
+        data = layout.data.raw()
 
         def bounds(i: int, j: int) -> str:
-            col = refs.fixed(data, 0, i, s.n_samples - 1, i)
+            col = refs.fixed(data, 0, i, data.nrows - 1, i)
             margin = f"IF(MAX({col})=MIN({col}),1,0.1*(MAX({col})-MIN({col})))"
             if j == 2:
                 return f"=({refs.fixed(span, i, 1)}-{refs.fixed(span, i, 0)})/{grid - 1}"
@@ -74,8 +74,11 @@ def picture_formula(layout, key):
     grid = bl.grid
     if kind in ("bd_range", "bd_x1", "bd_x2", "bd_px"):
         return _axes(layout, Refs(layout, PASSES_SHEET), kind)
+    if kind == "bd_feat":
+        refs, points = Refs(layout, PASSES_SHEET), bl.block("bd_px", 0, 0)
+        return features_formula(refs, points, layout.structure.features)
     if kind == "bd_class":
-        refs, data, members = Refs(layout, PASSES_SHEET), layout.inputs_block(), bl.class_members[layer]
+        refs, data, members = Refs(layout, PASSES_SHEET), layout.data.raw(), bl.class_members[layer]
         return lambda i, j: f"={refs.fixed(data, members[i], j)}"
     if kind == "bd_grid":
         return _shown(layout, Refs(layout, BOUNDARY_SHEET), variant)

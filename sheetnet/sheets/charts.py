@@ -47,11 +47,16 @@ def training_charts(writer, ws, chart_col: int) -> None:
     """Loss, accuracy and per-layer gradient sizes over the steps: live charts of the table."""
     s, training = writer.structure, writer.layout.training
     first, last = training.row(0), training.row(s.steps)
-    charts = [line_chart(ws, "Loss per step", "loss", [(training.columns["loss"][0], "loss")], first, last)]
+    losses = [(training.columns["loss"][0], "training loss")]
+    if "test_loss" in training.columns:
+        losses.append((training.columns["test_loss"][0], "test loss"))
+    charts = [line_chart(ws, "Loss per step", "loss", losses, first, last)]
     charts[0].y_axis.number_format = "General"
     if "accuracy" in training.columns:
-        accuracy = line_chart(ws, "Accuracy per step", "share classified right",
-                              [(training.columns["accuracy"][0], "accuracy")], first, last)
+        accuracies = [(training.columns["accuracy"][0], "training accuracy")]
+        if "test_accuracy" in training.columns:
+            accuracies.append((training.columns["test_accuracy"][0], "test accuracy"))
+        accuracy = line_chart(ws, "Accuracy per step", "share classified right", accuracies, first, last)
         accuracy.y_axis.scaling.min, accuracy.y_axis.scaling.max = 0, 1
         accuracy.y_axis.number_format = "0%"
         charts.append(accuracy)

@@ -7,10 +7,11 @@ so a block repeats one shape per step.
 from __future__ import annotations
 
 from sheetnet.layout import TRAINING_SHEET, Layout
+from sheetnet.layout.layers import TEST_PREFIX
 from sheetnet.model.options import OPTIMIZER_COLUMNS
 from sheetnet.sheets.backward import hidden_gradient, output_gradient, parameter_gradient
-from sheetnet.sheets.forward import ForwardPass, layer_pass
-from sheetnet.sheets.refs import Formula, Refs
+from sheetnet.sheets.forward import ForwardPass, layer_pass, test_pass
+from sheetnet.sheets.refs import Formula, Refs, features_formula
 from sheetnet.sheets.updates import column_formula, update_formula
 
 FORWARD_KINDS = ("z", "max", "exp", "sum", "a", "ad", "y", "loss_terms", "correct")
@@ -37,6 +38,13 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
     if kind == "accuracy":
         correct = layout.block("correct", s.n_layers, step)
         return lambda i, j: f"=SUM({refs.whole(correct)})/{s.batch_size_at(step)}"
+    if kind in ("test_loss", "test_accuracy"):
+        test = test_pass(layout, TRAINING_SHEET, step)
+        if kind == "test_loss":
+            text = "=" + test.loss()  # the data loss alone: no penalty
+            return lambda i, j: text
+        correct = layout.block("te_correct", s.n_layers, step)
+        return lambda i, j: f"=SUM({refs.whole(correct)})/{s.n_test}"
     if kind == "gnorm":
         return lambda i, j: f"=SQRT(SUMSQ({refs.whole(layout.block('dW', j + 1, step))}))"
     if kind == "gplot":  # the chart's log scale cannot show 0: a floor at 1e-12 (the note says so)
@@ -51,11 +59,16 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
 def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
     """The formula writer for one derived block of the Layer or Training sheets."""
     kind, layer, step = key
+    if kind == "features":
+        refs = Refs(layout, layout.data.features().sheet)
+        return features_formula(refs, layout.data.raw(), layout.structure.features)
     if layer == 0:
         return training_formula(layout, kind, step)
     sheet = layout.block(kind, layer, step).sheet
     if kind in ("W", "b") or kind.endswith(("_W", "_b")):
         return update_formula(Refs(layout, sheet), kind, layer, step)
+    if kind.startswith(TEST_PREFIX):
+        return test_pass(layout, sheet, step).formula(kind[len(TEST_PREFIX):], layer)
     forward = layer_pass(layout, sheet, step)
     if kind == "x":
         samples = forward.samples

@@ -15,7 +15,7 @@ from sheetnet.layout import Block, Layout
 from sheetnet.sheets.refs import CellView, Formula, Refs, Samples
 from sheetnet.units.activations import ACTIVATIONS, ROW_HELPERS
 from sheetnet.units.losses import LOSSES, correct, total
-from sheetnet.units.regularisers import dropped, l2_loss
+from sheetnet.units.regularisers import dropped, l1_loss, l2_loss
 
 
 @dataclass
@@ -110,11 +110,13 @@ class ForwardPass:
         return LOSSES[s.loss].divisor(len(self.samples.samples), s.sizes[-1])
 
     def loss(self, weights: list[Block] | None = None) -> str:
-        """The pass's loss (no leading "="): the mean of its terms, plus the L2 penalty on `weights`."""
+        """The pass's loss (no leading "="): the mean of its terms, plus the penalties on `weights`."""
         s = self.structure
         text = total(self.refs.whole(self.block("loss_terms", s.n_layers)), self.divisor())
         if weights is not None and s.use_l2:
-            text += l2_loss([f"SUMSQ({self.refs.whole(w)})" for w in weights])
+            text += l2_loss([self.refs.whole(w) for w in weights])
+        if weights is not None and s.use_l1:
+            text += l1_loss([self.refs.whole(w) for w in weights])
         return text
 
 
@@ -134,3 +136,15 @@ def layer_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
 
     masks = (lambda layer: layout.block("mask", layer, step)) if s.dropout else None
     return ForwardPass(layout, refs, "", step, inputs, params, masks=masks, samples=samples)
+
+
+def test_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
+    """The held-out samples through step `step`'s parameters, in evaluation mode (no dropout)."""
+    s = layout.structure
+    refs = Refs(layout, sheet)
+    samples = Samples(refs, s.test_samples)
+
+    def params(layer: int) -> tuple[Block, Block]:
+        return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
+
+    return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples)

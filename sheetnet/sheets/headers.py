@@ -12,6 +12,7 @@ HYPER_TEXT = {
     "beta2": "Adam: decay of the second moment (mean of squared gradients)",
     "epsilon": "Adam: added to the denominator so it is never 0",
     "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
+    "l1_penalty": "L1 penalty ([training] l1): l1_penalty * sum of |weights| is added to the loss",
     "leaky_slope": "leaky ReLU: slope for negative z",
     "dropout_rate": "dropout: the share of hidden neurons switched off (masks are fixed, seeded cells)",
 }
@@ -47,6 +48,8 @@ def _output(structure: Structure, prefix: str, names: list[str]) -> list[str]:
 def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
     """One short header per column of a block: short enough for its column, saying what each holds."""
     s = structure
+    if kind.startswith("te_"):
+        return column_headers(s, kind[3:], layer)
     inputs, neurons = neuron_names(s, layer - 1), neuron_names(s, layer)
     output = layer == s.n_layers
     states = {f"{state.name}_{p}": state.title for state in OPTIMIZERS[s.optimizer].states for p in "Wb"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 
 from sheetnet.layout import DATA_FIRST_ROW, DATA_SHEET, FIRST_BLOCK_ROW, TRAINING_SHEET, layer_sheet
-from sheetnet.layout.layers import FORWARD, PARAMETERS
+from sheetnet.layout.layers import FORWARD, PARAMETERS, TEST
 from sheetnet.sheets.charts import training_charts
 from sheetnet.sheets.headers import BAND_LEGEND, HYPER_TEXT, column_headers, plural, row_names
 from sheetnet.sheets.rawrows import RAW_FROM_STEP
@@ -13,33 +13,47 @@ from sheetnet.sheets.styles import SUBTITLE_FONT, TITLE_FONT
 from sheetnet.units.activations import ACTIVATIONS
 
 MIN_WIDTH = 10  # characters: General numbers such as -0.12345678 or -1.234E-05 fit without ###
-BAND_NAMES = {PARAMETERS: "neuron", FORWARD: "sample", "dropout": "sample", "backward": "sample"}
-TRAINING_TITLES = {"step": "step", "loss": "loss", "accuracy": "accuracy", "bc1": "1-β1^t", "bc2": "1-β2^t"}
+BAND_NAMES = {PARAMETERS: "neuron", FORWARD: "sample", "dropout": "sample", "backward": "sample", TEST: "sample"}
+TRAINING_TITLES = {"step": "step", "loss": "loss", "test_loss": "test loss", "accuracy": "accuracy",
+                   "test_accuracy": "test accuracy", "bc1": "1-β1^t", "bc2": "1-β2^t"}
+
+
+def _data_headers(writer, ws) -> list[tuple[int, str]]:
+    s, data = writer.structure, writer.layout.data
+    header = DATA_FIRST_ROW - 1
+    raw_names = s.raw_names if s.features else s.input_names
+    columns = [(1, "sample")] + ([(data.set_col, "set")] if data.set_col else [])
+    columns += [(data.raw_col + j, name) for j, name in enumerate(raw_names)]
+    columns += [(data.feature_col + j, name) for j, name in enumerate(s.features)]
+    columns += [(data.target_col + j, name) for j, name in enumerate(s.target_names)]
+    for col, name in columns:
+        writer.text(ws, header, col, name, style="header")
+    return columns
 
 
 def write_data(writer) -> None:
-    s, p = writer.structure, writer.problem
+    s, p, data = writer.structure, writer.problem, writer.layout.data
     ws = writer.wb.active
     ws.title = DATA_SHEET
-    writer.text(ws, 1, 1, f"Data: {plural(s.n_samples, 'sample')} of the {s.dataset} dataset", TITLE_FONT)
-    writer.text(ws, 2, 1, "One row per sample: inputs x, then targets y. Yellow cells are yours "
-                "to edit; every other sheet recomputes from them.", SUBTITLE_FONT)
-    header = DATA_FIRST_ROW - 1
-    writer.text(ws, header, 1, "sample", style="header")
-    inputs, targets = writer.layout.inputs_block(), writer.layout.targets_block()
-    for j, name in enumerate(s.input_names):
-        writer.text(ws, header, inputs.col + j, name, style="header")
-    for j, name in enumerate(s.target_names):
-        writer.text(ws, header, targets.col + j, name, style="header")
-    for i in range(s.n_samples):
+    held_out = f", {plural(s.n_test, 'sample')} held out as a test set" if s.n_test else ""
+    writer.text(ws, 1, 1, f"Data: {plural(s.n_samples, 'training sample')} of the {s.dataset} dataset{held_out}",
+                TITLE_FONT)
+    writer.text(ws, 2, 1, "One row per sample: inputs x, then targets y. Yellow cells are yours to edit; every other "
+                "sheet recomputes from them." + (" Test samples are never trained on: every step measures the "
+                                                  "network on them." if s.n_test else ""), SUBTITLE_FONT)
+    columns = _data_headers(writer, ws)
+    for i in range(data.rows):
         writer.text(ws, DATA_FIRST_ROW + i, 1, i + 1, style="label")
-    for block, values in ((inputs, p.inputs), (targets, p.targets)):
+        if data.set_col:
+            writer.text(ws, DATA_FIRST_ROW + i, data.set_col, "test" if i >= s.n_samples else "train", style="label")
+    for block, values in ((data.raw(), p.inputs), (data.all_targets(), p.targets)):
         for i, j, row, col in block.cells():
             writer.put(ws, row, col, float(values[i, j]), "input")
+    if s.features:
+        writer.write_block(ws, ("features", 0, 0), data.features())
     ws.freeze_panes = ws.cell(row=DATA_FIRST_ROW, column=2)
-    names = [*s.input_names, *s.target_names]
-    for col in range(2, targets.col + targets.ncols):
-        ws.column_dimensions[get_column_letter(col)].width = max(MIN_WIDTH, len(names[col - 2]) + 2)
+    for col, name in columns[1:]:
+        ws.column_dimensions[get_column_letter(col)].width = max(MIN_WIDTH, len(name) + 2)
 
 
 def _headers(writer, layer: int) -> dict[str, list[tuple[int, str]]]:
@@ -72,8 +86,8 @@ def _layer_step(writer, ws, layer: int, step: int, headers) -> None:
         for col, text in columns:
             writer.text(ws, row, col, text, style="header")
         first = layers.first_row(step, band)
-        labels = row_names(s, layer) if band == PARAMETERS else [
-            f"sample {sample + 1}" for sample in s.samples_at(step)]
+        samples = s.test_samples if band == TEST else s.samples_at(step)
+        labels = row_names(s, layer) if band == PARAMETERS else [f"sample {sample + 1}" for sample in samples]
         for i, label in enumerate(labels):
             writer.text(ws, first + i, 2, label, style="label")
     for kind in layers.groups[layer]:

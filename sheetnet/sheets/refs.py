@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sheetnet.cellref import column_letters
 from sheetnet.layout import Block, Layout, quote_sheet
+from sheetnet.units.features import FEATURE_FORMULAS
 
 Formula = Callable[[int, int], str]  # (i, j) of a block -> the cell's formula, with its leading "="
 
@@ -91,3 +92,8 @@ class Samples:
 
     def target_row(self, i: int) -> str:
         return self.refs.fixed_row(self.targets, self.samples[i])
+
+
+def features_formula(refs: Refs, raw: Block, names: tuple[str, ...]) -> Formula:
+    """Feature j of row i, from the raw inputs x1 and x2 in the same row of `raw`."""
+    return lambda i, j: "=" + FEATURE_FORMULAS[names[j]](refs.cell(raw, i, 0), refs.cell(raw, i, 1))

@@ -28,10 +28,16 @@ KIND_ROLES = {
     "z": "forward", "max": "forward", "exp": "forward", "sum": "forward", "a": "forward",
     "loss_terms": "loss", "loss": "loss", "bc1": "state", "bc2": "state",
     "correct": "forward", "accuracy": "percent", "gnorm": "gradient", "gplot": "gradient",
+    "features": "forward", "test_loss": "loss", "test_accuracy": "percent",
     "dA": "gradient", "dz": "gradient", "dW": "gradient", "db": "gradient",
 }
 
 HEADER_FILL = "305496"
+
+
+def role_of(kind: str) -> str:
+    """The colour role of a kind of block: a test-set block has its training twin's."""
+    return KIND_ROLES[kind[3:] if kind.startswith("te_") else kind]
 
 
 def style_name(role: str) -> str:

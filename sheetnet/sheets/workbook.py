@@ -28,8 +28,8 @@ from sheetnet.sheets.notes import note_for
 from sheetnet.sheets.pictures import add_boundary_chart, write_boundary, write_neurons, write_passes
 from sheetnet.sheets.rawrows import RawRows
 from sheetnet.sheets.styles import (
-    KIND_ROLES,
     named_styles,
+    role_of,
     style_name,
 )
 
@@ -86,7 +86,7 @@ class Writer:
 
     def write_block(self, ws, key, block: Block) -> None:
         formula = formula_for(self.layout, key)
-        role = KIND_ROLES[key[0]]
+        role = role_of(key[0])
         self.formula_count += block.nrows * block.ncols
         self.progress(self.formula_count)
         if self.raw_now:

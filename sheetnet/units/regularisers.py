@@ -9,9 +9,19 @@ def dropped(value: str, mask: str) -> str:
     return f"{value}*{mask}/(1-dropout_rate)"
 
 
-def l2_loss(squares: list[str]) -> str:
-    """The L2 penalty added to the loss, from SUMSQ of each layer's weights."""
-    return f"+l2_penalty*({'+'.join(squares)})"
+def l2_loss(weights: list[str]) -> str:
+    """The L2 penalty added to the loss: l2 times the sum of every layer's squared weights."""
+    return f"+l2_penalty*({'+'.join(f'SUMSQ({w})' for w in weights)})"
+
+
+def l1_loss(weights: list[str]) -> str:
+    """The L1 penalty added to the loss: l1 times the sum of every layer's absolute weights."""
+    return f"+l1_penalty*({'+'.join(f'SUMPRODUCT(ABS({w}))' for w in weights)})"
+
+
+def l1_gradient(weight: str) -> str:
+    """The L1 penalty's part of dL/dW: l1 * sign(W), 0 at W = 0 (as torch's autograd computes it)."""
+    return f"+l1_penalty*SIGN({weight})"
 
 
 def l2_gradient(weight: str) -> str:

@@ -221,7 +221,9 @@ class Evaluator:
         c = cols[:, None, None] + np.arange(width)[None, None, :]
         return fx.Range(values[r, c], codes[r, c], None if logical is None else logical[r, c])
 
-    def _eval(self, node, grid, group, cells, in_range_function: bool = False):
+    def _eval(self, node, grid, group, cells, in_range_function: bool = False, in_array: bool = False):
+        """A node's value for every cell of a group. Arguments of range functions keep their ranges; inside
+        SUMPRODUCT (an array context) a one-argument function works cell by cell, as in SUMPRODUCT(ABS(A1:B2))."""
         kind = node[0]
         n = len(cells)
         if kind == "ref":
@@ -243,10 +245,13 @@ class Evaluator:
             return fx.binary(node[1], left, right)
         if kind == "call" and node[1] in ("TRUE", "FALSE") and not node[2]:
             return self._eval(("bool", node[1] == "TRUE"), grid, group, cells)
+        if kind == "call" and in_array and node[1] in fx.ELEMENTWISE:
+            return fx.elementwise(node[1], self._eval(node[2][0], grid, group, cells, True, True))
         if kind == "call":
             name, args = node[1], node[2]
-            ranged = name in fx.RANGE_FUNCTIONS
-            values = [None if arg[0] == "missing" else self._eval(arg, grid, group, cells, ranged) for arg in args]
+            ranged, array = name in fx.RANGE_FUNCTIONS, name == "SUMPRODUCT"
+            values = [None if arg[0] == "missing" else self._eval(arg, grid, group, cells, ranged, array)
+                      for arg in args]
             if name in ("IF",):
                 return fx.fn_if(*values)
             return fx.FUNCTIONS[name](*[v for v in values if v is not None])

@@ -300,10 +300,22 @@ FUNCTIONS = {
     "LOG10": _unary(np.log10, lambda x: x > 0),
     "SQRT": _unary(np.sqrt, lambda x: x >= 0),
     "TANH": _unary(np.tanh),
+    "SIN": _unary(np.sin),
+    "SIGN": _unary(np.sign),
     "POWER": fn_power,
 }
 
 # Arguments that may be ranges; everywhere else a range is read as a scalar.
 RANGE_FUNCTIONS = {"SUM", "SUMSQ", "SUMPRODUCT", "AVERAGE", "MAX", "MIN", "AND", "OR"}
 ARITY = {"IF": (1, 3), "IFERROR": (2, 2), "NOT": (1, 1), "ABS": (1, 1), "EXP": (1, 1), "LN": (1, 1),
-         "LOG10": (1, 1), "SQRT": (1, 1), "TANH": (1, 1), "POWER": (2, 2)}
+         "LOG10": (1, 1), "SQRT": (1, 1), "TANH": (1, 1), "SIN": (1, 1), "SIGN": (1, 1), "POWER": (2, 2)}
+# One-argument functions that work cell by cell on a range inside SUMPRODUCT, as in SUMPRODUCT(ABS(B5:C8)).
+ELEMENTWISE = {"ABS", "EXP", "LN", "LOG10", "SQRT", "TANH", "SIN", "SIGN"}
+
+
+def elementwise(name: str, value):
+    """An ELEMENTWISE function of a range (inside SUMPRODUCT: every cell), or of a single value."""
+    if isinstance(value, Range):
+        result = FUNCTIONS[name](Scalar(value.values, value.codes))
+        return Range(result.values, result.codes)
+    return FUNCTIONS[name](value)
