@@ -115,3 +115,41 @@ def test_every_example_checks_clean(name):
 
     report = api.check(REPO / "workbooks" / f"{name}.xlsx")
     assert report.ok, report.details()
+
+
+def _curves(name):
+    problem = readback.read_problem(REPO / "workbooks" / f"{name}.xlsx")
+    trace = reference.run(problem)
+    steps = problem.structure.steps
+    train = np.array([trace[("loss", 0, k)][0, 0] for k in range(steps + 1)])
+    test = np.array([trace[("test_loss", 0, k)][0, 0] for k in range(steps + 1)])
+    return problem, train, test
+
+
+def test_the_overfitting_example_overfits_and_its_twin_generalises_better():
+    """Training loss keeps falling; the test loss is lowest well before the end and ends 20% or more above
+    its lowest; the L2 twin ends with a lower test loss. The About sheet quotes these numbers."""
+    problem, train, test = _curves("overfit")
+    steps = problem.structure.steps
+    best = int(test.argmin())
+    assert (np.diff(train) < 0).all()
+    assert best <= steps // 2 and test[-1] >= 1.2 * test[best]
+    _, _, twin = _curves("overfit-l2")
+    assert twin[-1] < test[-1]
+    lesson = problem.structure.lesson
+    for number in (f"{train[0]:.3f}", f"{train[-1]:.3f}", f"step {best}", f"({test[best]:.3f})", f"{test[-1]:.3f}",
+                   f"{test[-1] / test[best]:.1f} times"):
+        assert number in lesson, number
+
+
+def test_features_make_the_circles_easy():
+    """x1^2 and x2^2 and one neuron: every test sample right; x1, x2 and two neurons: 80%."""
+    from sheetnet.model import config, plan
+
+    problem = readback.read_problem(REPO / "workbooks" / "circles-features.xlsx")
+    assert reference.run(problem)[("test_accuracy", 0, 100)][0, 0] == 1.0
+    raw = config.load(REPO / "sheetnet" / "example_configs" / "circles-features.toml")
+    raw = config.from_dict({"network": {"sizes": [2, 2, 1], "activation": "tanh", "output": "sigmoid", "loss": "bce"},
+                            "training": {"steps": 100, "learning_rate": 1.0}, "init": {"seed": 0},
+                            "data": {"builtin": "circles", "n": 20, "noise": 0.1, "test_fraction": 0.25}})
+    assert reference.run(plan.build_problem(raw))[("test_accuracy", 0, 100)][0, 0] == pytest.approx(0.8)

@@ -18,6 +18,8 @@ def _words(see: str, steps: int) -> str:
         "accuracy": f"the accuracy at step {steps}",
         "weights": "the size of the final weights (the root of the sum of their squares)",
         "gradient_ratio": "layer 1's gradient size at step 0 as a share of the last layer's",
+        "test_loss": f"the test loss at step {steps}",
+        "test_accuracy": f"the test accuracy at step {steps}",
     }[see]
 
 
@@ -30,8 +32,8 @@ def measure(problem: Problem, see: str) -> tuple[float, int | None]:
     diverged = next((k for k, loss in enumerate(losses) if not np.isfinite(loss) or abs(loss) > 1e100), None)
     if see == "loss":
         return float(losses[-1]), diverged
-    if see == "accuracy":
-        return float(trace[("accuracy", 0, s.steps)][0, 0]), diverged
+    if see in ("accuracy", "test_loss", "test_accuracy"):
+        return float(trace[(see, 0, s.steps)][0, 0]), diverged
     if see == "weights":
         squares = sum(float((trace[("W", layer, s.steps)] ** 2).sum()) for layer in range(1, s.n_layers + 1))
         return float(np.sqrt(squares)), diverged
@@ -59,7 +61,7 @@ def _cell(layout: Layout, change: str) -> str:
 
 
 def _number(value: float, see: str) -> str:
-    return f"{value:.0%}" if see == "accuracy" else f"{value:.3g}"
+    return f"{value:.0%}" if see.endswith("accuracy") else f"{value:.3g}"
 
 
 def valid(problem: Problem, change: str) -> bool:
@@ -72,9 +74,13 @@ def valid(problem: Problem, change: str) -> bool:
 def default_tries(problem: Problem) -> list[tuple[str, float, str, str]]:
     """What any workbook invites: a larger learning rate, equal initial weights, no regulariser."""
     s, hyper = problem.structure, problem.hyper
-    tries = [("learning_rate", float(f"{hyper['learning_rate'] * 3:.3g}"), "loss", ""),
-             ("W1", 0.0, "loss", "With equal weights every hidden neuron computes the same thing, gets the same "
-                                 "gradient and stays a copy of the others: initialisation breaks the symmetry.")]
+    tries = [("learning_rate", float(f"{hyper['learning_rate'] * 3:.3g}"), "loss", "")]
+    if s.width(1) > 1:
+        tries.append(("W1", 0.0, "loss", "With equal weights every hidden neuron computes the same thing, gets the "
+                                         "same gradient and stays a copy of the others: initialisation breaks the "
+                                         "symmetry."))
+    if s.n_test:
+        tries.append(("learning_rate", float(f"{hyper['learning_rate'] / 3:.3g}"), "test_loss", ""))
     if s.use_l2:
         tries.append(("l2_penalty", 0.0, "weights", "Without the penalty nothing pulls the weights towards 0."))
     if s.dropout:
@@ -89,7 +95,7 @@ def tries(problem: Problem) -> list[str]:
     entries = [entry for entry in (s.tries or default_tries(problem)) if valid(problem, entry[0])]
     lines = []
     for change, to, see, why in entries:
-        if see == "accuracy" and not s.classification:
+        if (see.endswith("accuracy") and not s.classification) or (see.startswith("test") and not s.n_test):
             continue
         before, _ = measure(problem, see)
         after, diverged = measure(changed(problem, change, to), see)

@@ -17,7 +17,8 @@ BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
 
 # Largest layer width and step count we accept. A hidden neuron's dL/da cell sums one term per
 # neuron of the next layer; at 100 neurons that formula is ~3,500 characters, inside Excel's 8,192.
-MEASURES = ("loss", "accuracy", "weights", "gradient_ratio")  # what a [[workbook.tries]] entry can measure
+# what a [[workbook.tries]] entry can measure
+MEASURES = ("loss", "accuracy", "weights", "gradient_ratio", "test_loss", "test_accuracy")
 MAX_WIDTH = 100
 MAX_STEPS = 100_000
 
