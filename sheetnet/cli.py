@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import math
 import os
+import signal
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 import click
+import numpy as np
 
 from sheetnet import api, progress
 from sheetnet.api import examples
@@ -17,15 +23,33 @@ from sheetnet.model import config
 from sheetnet.model import options as choices
 
 
+def _one_line(text: str) -> str:
+    """A message on one line, whatever a path or a value in it holds."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _environment(exc: OSError) -> str:
+    """What the machine refused (no space, no permission, a name too long), said plainly."""
+    where = exc.filename or ""
+    reasons = {errno.ENOSPC: "no space left on the disk", errno.EACCES: "permission denied",
+               errno.EPERM: "permission denied", errno.ENAMETOOLONG: "the file name is too long",
+               errno.ENOTDIR: "a part of the path is a file, not a folder", errno.EROFS: "the disk is read-only",
+               errno.EISDIR: "it is a folder", errno.ENOENT: "no such file or folder"}
+    reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
+    return f"{where}: {reason}" if where else reason
+
+
 def _user_errors(func):
-    """Turn SheetnetError into one line on stderr and exit status 2."""
+    """Turn bad input into one line on stderr and exit status 2; a bug into one line and exit status 3."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)  # overflow in a diverging network is reported
+                return func(*args, **kwargs)
         except SheetnetError as exc:
-            click.echo(f"sheetnet: error: {exc}", err=True)
+            click.echo(f"sheetnet: error: {_one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("sheetnet: interrupted; no file was changed", err=True)
@@ -33,10 +57,13 @@ def _user_errors(func):
         except MemoryError:
             click.echo("sheetnet: error: out of memory (the workbook is too large for this machine)", err=True)
             sys.exit(2)
+        except OSError as exc:  # the user's machine, not a bug: a full disk, a read-only folder
+            click.echo(f"sheetnet: error: {_one_line(_environment(exc))}", err=True)
+            sys.exit(2)
         except Exception as exc:  # a bug, not bad input: one line, and the traceback on request
             if os.environ.get("SHEETNET_DEBUG"):
                 raise
-            click.echo(f"sheetnet: internal error: {type(exc).__name__}: {exc} "
+            click.echo(f"sheetnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
                        f"(please report it; SHEETNET_DEBUG=1 shows the traceback)", err=True)
             sys.exit(3)
 
@@ -118,7 +145,31 @@ def _data_override(dataset: str | None, data: str | None) -> dict:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+class _Commands(click.Group):
+    """Usage errors (an unknown option, a missing argument) are one line and exit status 2, like all bad input."""
+
+    def main(self, *args, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        if threading.current_thread() is threading.main_thread():  # SIGTERM cleans up as Ctrl-C does
+            signal.signal(signal.SIGTERM, _terminated)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as done:  # --help, --version
+            sys.exit(done.exit_code)
+        except click.UsageError as exc:
+            where = f"sheetnet {exc.ctx.info_name}: " if exc.ctx is not None and exc.ctx.parent else "sheetnet: "
+            click.echo(f"{where}error: {_one_line(exc.format_message())} (see --help)", err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("sheetnet: interrupted; no file was changed", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sheetnet")
 def main() -> None:
     """Neural networks that train themselves in live spreadsheet formulas, cross-checked with numpy."""
@@ -218,6 +269,8 @@ def predict_command(path, inputs, engine) -> None:
         values = [float(text) for text in inputs]
     except ValueError:
         raise SheetnetError(f"inputs must be numbers, got {' '.join(inputs)}") from None
+    if not all(math.isfinite(value) for value in values):
+        raise SheetnetError(f"inputs must be finite numbers, got {' '.join(inputs)}")
     problem, weights, biases = use.final_parameters(path, engine)
     outputs = use.predict(problem, weights, biases, [values])[0]
     names = problem.structure.target_names

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import io
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,6 +16,39 @@ from sheetnet.errors import SheetnetError
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
+
+
+def check_regular(path: Path, cap: int, what: str) -> None:
+    """Refuse what is not an ordinary file of reasonable size (a folder, a FIFO, a device) before opening it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SheetnetError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise SheetnetError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SheetnetError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise SheetnetError(f"{path}: not an ordinary file (a pipe or a device?); give a {what} file")
+    if info.st_size > cap:
+        raise SheetnetError(f"{path}: refused: {info.st_size:,} bytes is more than a {what} may be ({cap:,})")
+
+
+def read_text(path: Path, cap: int, what: str) -> str:
+    """An ordinary file's text (UTF-8, a BOM allowed), read with a size cap."""
+    check_regular(path, cap, what)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as exc:
+        raise SheetnetError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if len(data) > cap:
+        raise SheetnetError(f"{path}: refused: more than {cap:,} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SheetnetError(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start}); save it as UTF-8") \
+            from None
 
 
 def check_writable(path: Path, force: bool) -> None:
@@ -49,10 +85,39 @@ def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
     return out.getvalue()
 
 
+def _clean_leftovers(path: Path) -> None:
+    """Remove temporary files an interrupted write (a kill -9) left beside `path`."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _place(tmp_name: str, path: Path, force: bool) -> None:
+    """Move the finished file into place. Without `force`, a hard link creates `path` only if it does not exist
+    (no window between looking and writing); where links are not allowed, an exclusive create reserves it."""
+    if force:
+        os.replace(tmp_name, path)
+        return
+    try:
+        os.link(tmp_name, path)
+    except FileExistsError:
+        raise SheetnetError(f"{path} already exists; use --force to overwrite it") from None
+    except OSError:  # no hard links on this file system
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            raise SheetnetError(f"{path} already exists; use --force to overwrite it") from None
+        os.replace(tmp_name, path)
+        return
+    os.unlink(tmp_name)
+
+
 def write_atomic(path: Path, data: bytes, force: bool = False) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
+    """Write to a temporary file beside `path`, then move it into place: an interrupted write leaves the old file
+    (and the next write to the same target removes what it left)."""
     path = Path(path)
     check_writable(path, force)
+    _clean_leftovers(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -60,7 +125,7 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
+        _place(tmp_name, path, force)
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)

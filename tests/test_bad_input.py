@@ -204,7 +204,8 @@ def test_webservice_formula_is_refused_everywhere(tmp_path):
     wb["Layer 1"]["H5"] = '=WEBSERVICE("http://127.0.0.1:9/")'
     wb.save(path)
     assert_clean_error(run("check", path, "--engine", "libreoffice"), "calls WEBSERVICE")
-    assert_clean_error(run("check", path), "function WEBSERVICE is not supported")
+    for engine in ("fast", "formulas"):
+        assert_clean_error(run("check", path, "--engine", engine), "a formula in xl/worksheets/")
 
 
 # --- 4. hostile files --------------------------------------------------------------------------

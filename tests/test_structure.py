@@ -15,12 +15,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sheetnet"
 LEAVES = {"sheetnet", "sheetnet.errors", "sheetnet.cellref", "sheetnet.files", "sheetnet.progress"}
 # folder -> the sheetnet folders (and leaf modules) it may import, besides itself
 ALLOWED = {
-    "model": {"sheetnet.errors"},
+    "model": {"sheetnet.errors", "sheetnet.files"},
     "units": {"sheetnet.model.options"},
     "layout": {"sheetnet.model", "sheetnet.cellref", "sheetnet.errors"},
     "sheets": {"sheetnet.model", "sheetnet.layout", "sheetnet.units", "sheetnet.files", "sheetnet.cellref",
                "sheetnet.errors"},
-    "evaluate": {"sheetnet.errors", "sheetnet.cellref"},
+    "evaluate": {"sheetnet.errors", "sheetnet.cellref", "sheetnet.files"},
     "reference": {"sheetnet.model"},
     "check": {"sheetnet.model", "sheetnet.layout", "sheetnet.evaluate", "sheetnet.reference", "sheetnet.errors",
               "sheetnet.cellref"},

@@ -22,7 +22,7 @@ def prepare(cfg: Config):
     from sheetnet.layout import Layout, size
     from sheetnet.model import plan
 
-    problem = plan.build_problem(cfg)
+    problem = plan.build_problem(cfg, check=lambda structure: size.check(size.measure(Layout(structure))))
     measured = size.measure(Layout(problem.structure))
     warnings = size.check(measured)
     return problem, measured, warnings

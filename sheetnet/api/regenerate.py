@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from sheetnet.api import write
+from sheetnet.api import prepare, write
 from sheetnet.check import readback
 from sheetnet.files import check_writable
-from sheetnet.model import config, plan
+from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
 from sheetnet.model.problem import Problem
 
@@ -50,7 +50,7 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         raw["data"]["held_out"] = 0
     raw = config.apply_overrides(raw, overrides)
     cfg = config.from_dict(raw)
-    new = plan.build_problem(cfg)
+    new, _, _ = prepare(cfg)  # refused here, before any work, when the workbook would be too large
     names = {"input_names": old.structure.input_names, "raw_names": old.structure.raw_names} \
         if new.structure.features == old.structure.features else {}
     new.structure = replace(new.structure, **names, target_names=old.structure.target_names,

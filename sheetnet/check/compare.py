@@ -63,8 +63,30 @@ class Expected:
         return self.keys[self.owner[k]], block.sheet, int(self.rows[k] - block.row), int(self.cols[k] - block.col)
 
 
-def _expected(problem: Problem, layout: Layout, trace) -> Expected:
+PARAMETER_KINDS = ("W", "b", "vel_W", "vel_b", "m_W", "m_b", "v_W", "v_b", "bc1", "bc2")
+
+
+def compared_keys(layout: Layout, diverged_at: int | None) -> list:
+    """Every formula block, or after a divergence the steps before it and the parameters it made: past that
+    point numbers overflow, and how each engine shows an overflow (#NUM!, 0, inf, nan) is not the formula's
+    doing. Pictures of the final parameters go too; the first step's pictures and the gradient check stay."""
     keys = layout.derived_keys()
+    if diverged_at is None:
+        return keys
+
+    def kept(key) -> bool:
+        kind, _, index = key
+        if kind.startswith(("bd_", "nr_")):
+            return not (index == 1 or kind == "nr_grid")
+        if kind.startswith("gc_") or kind == "features":
+            return True
+        return index < diverged_at or (index == diverged_at and kind in PARAMETER_KINDS)
+
+    return [key for key in keys if kept(key)]
+
+
+def _expected(problem: Problem, layout: Layout, trace, diverged_at: int | None = None) -> Expected:
+    keys = compared_keys(layout, diverged_at)
     blocks = [layout.block(*key) for key in keys]
     rows, cols, owner, values, extra = [], [], [], [], []
     for index, (key, block) in enumerate(zip(keys, blocks, strict=True)):
@@ -115,7 +137,7 @@ def compare(problem: Problem, values: GridValues, path: str | Path, package: Pac
     trace = _reference(problem, layout, values)
     report = Report(str(path), values.engine, limit=limit)
     report.diverged_at = first_divergence(problem, trace)
-    cells = _expected(problem, layout, trace)
+    cells = _expected(problem, layout, trace, report.diverged_at)
     got, codes, live = _observed(values, package, cells)
     for k in np.flatnonzero(~live)[: report.limit]:
         _, sheet, i, j = cells.cell(k)

@@ -13,7 +13,7 @@ import numpy as np
 
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.xlsx import Package, read_package
-from sheetnet.layout import META_SHEET, Block, Layout, quote_sheet
+from sheetnet.layout import META_SHEET, Block, Layout, quote_sheet, size
 from sheetnet.model.problem import CHOICE_NAMES, Problem, Structure
 
 
@@ -25,12 +25,20 @@ def read_structure(package: Package) -> Structure:
         raise SheetnetError(f"{path}: not a sheetnet workbook (no '{META_SHEET}' sheet)") from None
     text = meta.constants.get((2, 1))
     try:
-        return Structure.from_json(text)
+        structure = Structure.from_json(text)
+    except RecursionError:
+        raise SheetnetError(f"{path}: the '{META_SHEET}' sheet is damaged or was edited (nested too deeply); "
+                            f"regenerate the workbook with sheetnet") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         detail = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else \
             type(exc).__name__
         raise SheetnetError(f"{path}: the '{META_SHEET}' sheet is damaged or was edited ({detail}); "
                             f"regenerate the workbook with sheetnet") from None
+    try:  # what it claims is checked against the limits of `new` before anything is built from it
+        size.check(size.measure(Layout(structure)))
+    except SheetnetError as exc:
+        raise SheetnetError(f"{path}: the '{META_SHEET}' sheet describes a workbook too large: {exc}") from None
+    return structure
 
 
 def read_block(package: Package, block: Block, what: str) -> np.ndarray:

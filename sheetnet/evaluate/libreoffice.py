@@ -9,6 +9,7 @@ A private profile per run also stops a second soffice from handing its job to a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,7 +21,20 @@ from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.saved import saved_values
 from sheetnet.evaluate.xlsx import read_package
 
-TIMEOUT_SECONDS = 600
+TIMEOUT_FLOOR = 120  # seconds LibreOffice gets for any workbook
+TIMEOUT_PER_MB = 60  # and for each megabyte of it (about 25 s per million formula cells here)
+TIMEOUT_VARIABLE = "SHEETNET_LIBREOFFICE_TIMEOUT"  # seconds, to override
+
+
+def default_timeout(path: Path) -> float:
+    """How long LibreOffice may take: scaled to the workbook's size, or as SHEETNET_LIBREOFFICE_TIMEOUT says."""
+    given = os.environ.get(TIMEOUT_VARIABLE)
+    if given:
+        try:
+            return max(1.0, float(given))
+        except ValueError:
+            raise SheetnetError(f"{TIMEOUT_VARIABLE}={given!r} is not a number of seconds") from None
+    return TIMEOUT_FLOOR + TIMEOUT_PER_MB * path.stat().st_size / 1e6
 
 # (configuration path, property, value) written into the private profile.
 PROFILE_SETTINGS = (
@@ -73,11 +87,30 @@ def _require_soffice() -> str:
     return exe
 
 
-def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout: float = TIMEOUT_SECONDS) -> Path:
+def _run(command: list[str], env: dict, timeout: float, path: Path) -> tuple[int, bytes, bytes]:
+    """Run soffice in a process group of its own; whatever happens (a timeout, Ctrl-C, SIGTERM, a crash), the whole
+    group is killed before this returns or raises: LibreOffice never outlives sheetnet."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SheetnetError(f"{path}: LibreOffice did not finish within {timeout:.0f} s and was killed "
+                            f"(set {TIMEOUT_VARIABLE} to allow more)") from None
+    finally:
+        if process.poll() is None or process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    return process.returncode, stdout, stderr
+
+
+def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout: float | None = None) -> Path:
     """Open `path` in a headless LibreOffice with a private profile, recalculate, save as `target`."""
     exe = _require_soffice()
     path = Path(path).resolve()
     out_dir = Path(out_dir)
+    timeout = default_timeout(path) if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="sheetnet-lo-profile-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
@@ -88,16 +121,9 @@ def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout
             "--convert-to", target, "--outdir", str(out_dir), str(path),
         ]
         env = {**os.environ, "HOME": profile, "SAL_USE_VCLPLUGIN": "svp"}
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=env, start_new_session=True)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise SheetnetError(f"{path}: LibreOffice did not finish within {timeout:.0f} s and was killed") from None
+        returncode, stdout, stderr = _run(command, env, timeout, path)
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"
-    if process.returncode != 0 or not produced.exists():
+    if returncode != 0 or not produced.exists():
         detail = (stderr or stdout).decode(errors="replace").strip().splitlines()
         raise SheetnetError(f"{path}: LibreOffice could not convert it ({detail[-1] if detail else 'no output'})")
     return produced

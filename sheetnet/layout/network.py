@@ -95,9 +95,14 @@ class Layout:
     def derived_keys(self) -> list[tuple[str, int, int]]:
         """Every block that holds formulas (the cells the checker compares), in the order they are computed."""
         s = self.structure
-        keys = [("features", 0, 0)] if s.features else []
+        keys = []
         for step in range(s.steps + 1):
             keys += self._step_keys(step)
+        return keys + self.derived_keys_outside_steps()
+
+    def derived_keys_outside_steps(self) -> list[tuple[str, int, int]]:
+        """The formula blocks that are not one step's: features, pictures, the gradient check."""
+        keys = [("features", 0, 0)] if self.structure.features else []
         if self.boundary is not None:
             keys += self.boundary.keys()
         if self.gradcheck is not None:
@@ -146,9 +151,21 @@ class Layout:
         return names
 
     # --- size ------------------------------------------------------------------------------
+    def _count(self, keys) -> int:
+        return sum(block.nrows * block.ncols for block in (self.block(*key) for key in keys))
+
     def formula_count(self) -> int:
-        """How many formula cells the workbook will hold."""
-        return sum(block.nrows * block.ncols for block in map(lambda key: self.block(*key), self.derived_keys()))
+        """How many formula cells the workbook will hold: one step's count per kind of step (the first, the
+        last, those between) and batch size, times how many steps are like it (fast for 100,000 steps)."""
+        s = self.structure
+        total = self._count(self.derived_keys_outside_steps())
+        counts: dict[tuple, int] = {}
+        for step in range(s.steps + 1):
+            kind = (step == 0, step == 1, step == s.steps, s.batch_size_at(step))
+            if kind not in counts:
+                counts[kind] = self._count(self._step_keys(step))
+            total += counts[kind]
+        return total
 
     def last_row(self) -> int:
         """The last row used by any sheet (the layer sheets' final block, or the Training table)."""

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
+from sheetnet.files import read_text
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
     FEATURES,
@@ -30,6 +31,8 @@ from sheetnet.model.schema import (
     WorkbookConfig,
 )
 from sheetnet.model.validate import VALIDATORS, check_consistent, check_keys
+
+MAX_CONFIG_BYTES = 1 << 20
 
 __all__ = ["BUILTIN_DATASETS", "FEATURES", "HIDDEN_ACTIVATIONS", "INIT_SCHEMES", "LOSSES", "MAX_STEPS", "MAX_WIDTH",
            "MEASURES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "Config", "DataConfig", "InitConfig", "NetworkConfig",
@@ -77,16 +80,13 @@ def load(path: str | Path | None, overrides: dict[str, dict] | None = None) -> C
     base_dir = "."
     if path is not None:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise SheetnetError(f"{path}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SheetnetError(f"{path}: cannot read config ({exc})") from None
+        text = read_text(path, MAX_CONFIG_BYTES, "config file")
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SheetnetError(f"{path}: not valid TOML ({exc})") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise SheetnetError(f"{path}: not a config sheetnet can read ({str(exc)[:80]})") from None
         base_dir = str(path.parent)
     try:
         return from_dict(apply_overrides(raw, overrides or {}), base_dir=base_dir)

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from sheetnet.errors import SheetnetError
+from sheetnet.files import read_text
 
 DECIMALS = 4
+MAX_CSV_BYTES = 64 << 20
 # Samples of a generated dataset unless `n` says otherwise: with full-batch training a 2-4-1 network
 # over 200 steps is then about 80,000 formula cells, a workbook a spreadsheet opens in seconds.
 DEFAULT_N = 16
@@ -147,13 +149,11 @@ def from_csv(path: str | Path, outputs: int) -> Dataset:
     A first row that is not all numbers is taken as a header and names the columns.
     """
     path = Path(path)
+    text = read_text(path, MAX_CSV_BYTES, "data file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SheetnetError(f"{path}: data file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        rows = [row for row in csv.reader(text.splitlines()) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:  # a field longer than the csv module's limit (131,072 characters)
         raise SheetnetError(f"{path}: cannot read data file ({exc})") from None
-    rows = [row for row in csv.reader(text.splitlines()) if any(cell.strip() for cell in row)]
     if not rows:
         raise SheetnetError(f"{path}: the data file is empty")
     if len(rows[0]) == 1 and ";" in rows[0][0]:

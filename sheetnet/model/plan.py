@@ -211,7 +211,9 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
     )
 
 
-def build_problem(cfg: Config) -> Problem:
+def build_problem(cfg: Config, check=None) -> Problem:
+    """The Problem a config describes. `check(structure)`, when given, runs before the costly parts (dropout
+    masks for every step): a workbook too large to write is refused at once."""
     dataset, n_test = split(load_dataset(cfg), cfg.data.test_fraction, cfg.init.seed, cfg.data.held_out)
     features = _features(cfg, dataset)
     sizes = _sizes(cfg, dataset, features)
@@ -221,6 +223,8 @@ def build_problem(cfg: Config) -> Problem:
                             "class labels 0, 1, 2, ... use loss = \"cross_entropy\": --loss cross_entropy)")
     weights, biases = initial_parameters(cfg, sizes)
     structure = _structure(cfg, dataset, sizes, features, n_test)
+    if check is not None:
+        check(structure)
     masks = dropout_masks(structure, cfg.training.dropout, cfg.init.seed) if structure.dropout else {}
     # The gradient check starts on the output layer, whose gradients are never vanishingly small.
     choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}

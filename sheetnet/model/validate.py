@@ -41,6 +41,8 @@ def _number(section: str, key: str, value: Any, *, integer: bool = False) -> flo
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         kind = "an integer" if integer else "a number"
         raise SheetnetError(f"{_where(section, key)} must be {kind}, got {value!r}")
+    if isinstance(value, int) and abs(value) > 10**15:  # no key takes numbers this large (nor can float hold 10^400)
+        raise SheetnetError(f"{_where(section, key)} is out of range: {str(value)[:20]}...")
     if integer and not float(value).is_integer():
         raise SheetnetError(f"{_where(section, key)} must be an integer, got {value!r}")
     if not math.isfinite(value):

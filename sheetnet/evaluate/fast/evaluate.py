@@ -299,5 +299,6 @@ class Evaluator:
 
 
 def evaluate_package(package: Package, progress=None) -> GridValues:
-    """Every cell's value: constants as stored, formulas as computed here."""
-    return Evaluator(package, progress).run()
+    """Every cell's value: constants as stored, formulas as computed here (an overflow is #NUM!, not a warning)."""
+    with np.errstate(all="ignore"):
+        return Evaluator(package, progress).run()

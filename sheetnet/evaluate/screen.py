@@ -1,0 +1,80 @@
+"""Screen every part of a workbook before any parser, engine or application sees it.
+
+A workbook from a stranger is refused, with one line naming what and where, when any part:
+- declares a DOCTYPE or an ENTITY (entity expansion: "billion laughs"), anywhere, in any encoding;
+- links to another file: an external link part wherever it is stored (found by its relationship type,
+  its content type or its root element), or a formula that refers to another workbook (`[1]Sheet1!A1`,
+  `'C:\\x\\[a.xlsx]Sheet1'!A1`) or to another program (DDE: `cmd|'/c calc'!A1`);
+- calls a function that reaches outside the file (WEBSERVICE, FILTERXML, HYPERLINK, INDIRECT, CALL,
+  REGISTER.ID, RTD, DDE, ...), with or without Excel's `_xlfn.`/`_xlws.` prefixes, in a cell, a defined
+  name, a conditional format, a validation rule or a chart.
+So no engine (the fast one, `formulas`, LibreOffice) can be made to read another file or the network:
+the file never reaches them. Every check is one pass over the part's bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.xmltext import unescape
+
+REACHING_OUT = ("WEBSERVICE", "FILTERXML", "HYPERLINK", "INDIRECT", "CALL", "REGISTER.ID", "REGISTER", "RTD",
+                "DDE", "DDEAUTO", "EXEC", "INFO", "CELL", "IMAGE", "STOCKHISTORY", "ENCODEURL",
+                "GETPIVOTDATA", "SQL.REQUEST", "EVALUATE")
+_CALL = re.compile(r"(?<![A-Za-z0-9_])(?:_xlfn\.|_xlws\.|_xlfn\._xlws\.)?(" +
+                   "|".join(re.escape(name) for name in REACHING_OUT) + r")\s*\(", re.I)
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+# A reference into another workbook: [1]Sheet!A1, '[a.xlsx]Sheet'!A1, 'C:\path\[a.xlsx]Sheet'!A1
+_EXTERNAL_REFERENCE = re.compile(r"\[[^\]]*\][^!]*!|\[\d+\]")
+# Elements that hold formula text, in any part: cells, names, conditional formats, validations, charts
+_FORMULA_ELEMENT = re.compile(rb"<((?:\w+:)?(?:f|formula|formula1|formula2|definedName))\b[^>]*>([^<]*)</\1>")
+_ELEMENT_ROLE = {"f": "formula", "definedName": "defined name", "formula": "conditional format",
+                 "formula1": "validation rule", "formula2": "validation rule"}
+_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_EXTERNAL_LINK_PART = re.compile(rb"relationships/externalLink|externalLink\+xml|<(?:\w+:)?externalLink[\s>]|"
+                                 rb"relationships/oleObject|TargetMode=\"External\"", re.I)
+
+
+def _text_of(data: bytes) -> bytes:
+    """The part's characters as UTF-8 bytes, whatever its encoding (a UTF-16 part cannot hide a DOCTYPE)."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="replace").encode("utf-8")
+    if data[:2] in (b"<\x00", b"\x00<"):
+        return data.decode("utf-16-le" if data[0] else "utf-16-be", errors="replace").encode("utf-8")
+    return data
+
+
+def formula_problem(formula: str) -> str | None:
+    """What in a formula reaches outside the file, if anything (strings aside: "HYPERLINK(" in text is text)."""
+    code = _STRING.sub('""', formula)
+    match = _CALL.search(code)
+    if match:
+        return f"calls {match.group(1).upper()}, which reaches outside the file"
+    if _EXTERNAL_REFERENCE.search(code):
+        return "refers to another workbook"
+    if "|" in code:
+        return "asks another program for data (DDE)"
+    return None
+
+
+def screen_part(name: str, data: bytes, path: Path) -> None:
+    """Refuse a part that could make any reader or engine expand entities or reach outside the file."""
+    text = _text_of(data)
+    if _DECLARATION.search(text):
+        raise SheetnetError(f"{path}: refused: {name} declares a DOCTYPE/ENTITY (entity expansion is refused "
+                            f"before any parsing)")
+    if name.endswith(".rels") or name == "[Content_Types].xml" or b"externalLink" in text:
+        if _EXTERNAL_LINK_PART.search(text):
+            raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
+                                f"it is given; remove the external links)")
+    for element in _FORMULA_ELEMENT.finditer(text):
+        formula = unescape(element.group(2).decode("utf-8", errors="replace"))
+        problem = formula_problem(formula)
+        if problem:
+            role = _ELEMENT_ROLE[element.group(1).decode().split(":")[-1]]
+            raise SheetnetError(f"{path}: refused: a {role} in {name} {problem}: "
+                                f"{formula[:60].replace(chr(10), ' ')!r}")
