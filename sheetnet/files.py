@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import io
 import os
@@ -23,15 +24,15 @@ def check_regular(path: Path, cap: int, what: str) -> None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise SheetnetError(f"{path}: {what} not found") from None
+        raise SheetnetError(f"{path}: file not found") from None
     except OSError as exc:
         raise SheetnetError(f"{path}: cannot read {what} ({exc.strerror})") from None
     if stat.S_ISDIR(info.st_mode):
-        raise SheetnetError(f"{path}: is a folder, not a {what}")
+        raise SheetnetError(f"{path}: is a folder, not {what}")
     if not stat.S_ISREG(info.st_mode):
-        raise SheetnetError(f"{path}: not an ordinary file (a pipe or a device?); give a {what} file")
+        raise SheetnetError(f"{path}: not an ordinary file (a pipe or a device?); give {what}")
     if info.st_size > cap:
-        raise SheetnetError(f"{path}: refused: {info.st_size:,} bytes is more than a {what} may be ({cap:,})")
+        raise SheetnetError(f"{path}: refused: {info.st_size:,} bytes is more than {what} may be ({cap:,})")
 
 
 def read_text(path: Path, cap: int, what: str) -> str:
@@ -58,6 +59,8 @@ def check_writable(path: Path, force: bool) -> None:
         raise SheetnetError(f"{path} is a folder, not a file")
     if not path.parent.exists():
         raise SheetnetError(f"{path.parent}: folder does not exist")
+    if not path.parent.is_dir():
+        raise SheetnetError(f"{path}: {path.parent} is a file, not a folder")
 
 
 def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
@@ -85,11 +88,28 @@ def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
     return out.getvalue()
 
 
+def _writer_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 def _clean_leftovers(path: Path) -> None:
-    """Remove temporary files an interrupted write (a kill -9) left beside `path`."""
+    """Remove temporary files an interrupted write (a kill -9) left beside `path`: those whose writing process
+    (its id is in the name) has ended, so a concurrent writer's file in progress is never touched."""
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid_text = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid_text.isdigit() and _writer_alive(int(pid_text)):
+            continue
         with contextlib.suppress(OSError):
             leftover.unlink()
+
+
+_NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS)
 
 
 def _place(tmp_name: str, path: Path, force: bool) -> None:
@@ -102,7 +122,9 @@ def _place(tmp_name: str, path: Path, force: bool) -> None:
         os.link(tmp_name, path)
     except FileExistsError:
         raise SheetnetError(f"{path} already exists; use --force to overwrite it") from None
-    except OSError:  # no hard links on this file system
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
         except FileExistsError:
@@ -118,7 +140,10 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> None:
     path = Path(path)
     check_writable(path, force)
     _clean_leftovers(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only folder, a full disk: name the file the user asked for
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -126,7 +151,9 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)
         _place(tmp_name, path, force)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp_name):
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise

@@ -14,6 +14,7 @@ import numpy as np
 
 from sheetnet import reference
 from sheetnet.check.report import Mismatch, Report
+from sheetnet.check.scales import Scales
 from sheetnet.check.tolerance import agreement, conditioning
 from sheetnet.evaluate.values import EMPTY, OK, GridValues, describe
 from sheetnet.evaluate.xlsx import Package
@@ -88,6 +89,7 @@ def compared_keys(layout: Layout, diverged_at: int | None) -> list:
 def _expected(problem: Problem, layout: Layout, trace, diverged_at: int | None = None) -> Expected:
     keys = compared_keys(layout, diverged_at)
     blocks = [layout.block(*key) for key in keys]
+    scales = Scales(problem, trace)
     rows, cols, owner, values, extra = [], [], [], [], []
     for index, (key, block) in enumerate(zip(keys, blocks, strict=True)):
         i, j = np.indices((block.nrows, block.ncols))
@@ -96,7 +98,7 @@ def _expected(problem: Problem, layout: Layout, trace, diverged_at: int | None =
         owner.append(np.full(block.nrows * block.ncols, index))
         here = np.asarray(trace[key], dtype=float)
         values.append(here.ravel())
-        extra.append(conditioning(problem, key, here, trace).ravel())
+        extra.append(conditioning(problem, key, here, trace, scales).ravel())
     return Expected(keys, blocks, np.concatenate(rows), np.concatenate(cols), np.concatenate(owner),
                     np.concatenate(values), np.concatenate(extra))
 

@@ -54,7 +54,8 @@ class Report:
             text += f"; {self.not_formula_count:,} cells that should hold formulas hold plain values"
         if self.diverged_at is not None:
             agreement = "reference and engine agree" if self.ok else "see the differences below"
-            text += (f"; training diverged at step {self.diverged_at} (the learning rate is too large; {agreement}; "
+            cause = "the learning rate is too large" if self.diverged_at else "inputs or weights this large overflow"
+            text += (f"; training diverged at step {self.diverged_at} ({cause}; {agreement}; "
                      f"what the steps after it overflow to is not compared)")
         return text
 

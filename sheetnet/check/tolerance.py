@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sheetnet.check.scales import Scales, layer_input, pass_parameters
 from sheetnet.evaluate.values import FIRST_ERROR, OK
 from sheetnet.model.problem import Problem
-from sheetnet.reference.training import network_inputs
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -23,53 +23,46 @@ FINITE_DIFFERENCE_TOLERANCE = 1e-14  # of the loss, divided by epsilon: the roun
 OVERFLOW = 1e300  # a spreadsheet number this large stands for the reference's inf
 
 
-def _layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) -> np.ndarray:
-    """What a pass's layer multiplies by its weights: its first inputs, or the previous layer's output."""
-    s = problem.structure
-    if layer > 1:
-        previous = trace.get((prefix + "ad", layer - 1, index))
-        return previous if previous is not None else trace[(prefix + "a", layer - 1, index)]
-    if prefix == "bd_":
-        return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
-    inputs = network_inputs(problem)
-    if prefix == "te_":
-        return inputs[list(s.test_samples)]
-    return inputs[list(s.samples_at(index if prefix == "" else 0))]
-
-
-def _pass_parameters(problem: Problem, trace, prefix: str, layer: int, index: int):
-    """(W, b) a pass multiplies by: the step's, the boundary's initial or final, or the nudged ones."""
-    s = problem.structure
-    if prefix == "gc_":
-        return trace[("gc_W", layer, index)], trace[("gc_b", layer, index)][:, 0]
-    step = index if prefix in ("", "te_") else (0 if index == 0 else s.steps)
-    return trace[("W", layer, step)], trace[("b", layer, step if s.train_biases else 0)][:, 0]
-
-
-def _term_scale(problem: Problem, trace, key) -> np.ndarray | None:
-    """For a cell that sums products (z = W a + b, dL/dW, dL/da), the sum of the terms' sizes."""
+def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray | None:
+    """The sum of the sizes of what a cell was computed from, where rounding may exceed 1e-9 of its value."""
     kind, layer, index = key
-    s = problem.structure
     prefix = kind[:3] if kind.startswith(("bd_", "gc_", "te_")) else ""
     base = kind[len(prefix):]
     if base == "z":
-        weights, bias = _pass_parameters(problem, trace, prefix, layer, index)
-        prev = _layer_input(problem, trace, prefix, layer, index)
+        weights, bias = pass_parameters(problem, trace, prefix, layer, index)
+        prev = layer_input(problem, trace, prefix, layer, index)
         return np.abs(prev) @ np.abs(weights).T + np.abs(bias)
+    if base == "loss_terms":
+        return scales.loss_terms(prefix, index)
+    if kind in ("loss", "test_loss"):
+        return np.array([[scales.loss("" if kind == "loss" else "te_", index)]])
+    if kind == "dz":
+        return scales.dz(layer, index)
+    if kind == "dA":
+        return scales.dA(layer, index)
     if kind == "dW":
-        return np.abs(trace[("dz", layer, index)]).T @ np.abs(_layer_input(problem, trace, "", layer, index))
-    if kind == "dA" and layer < s.n_layers:
-        return np.abs(trace[("dz", layer + 1, index)]) @ np.abs(trace[("W", layer + 1, index)])
+        return scales.dW(layer, index, layer_input(problem, trace, "", layer, index))
+    if kind == "db":
+        return scales.db(layer, index)
+    if kind in ("gnorm", "gplot"):  # |norm(g + e) - norm(g)| <= norm(e)
+        sizes = [scales.dW(layer_number, index, layer_input(problem, trace, "", layer_number, index))
+                 for layer_number in range(1, problem.structure.n_layers + 1)]
+        if any(size is None for size in sizes):
+            return None
+        return np.array([[float(np.sqrt((size * size).sum())) for size in sizes]])
+    if kind in ("W", "b") or (kind.endswith(("_W", "_b")) and not prefix):
+        return scales.update(kind, layer, index)
     return None
 
 
-def conditioning(problem: Problem, key, expected: np.ndarray, trace=None) -> np.ndarray:
+def conditioning(problem: Problem, key, expected: np.ndarray, trace=None, scales: Scales | None = None) -> np.ndarray:
     """Extra absolute tolerance for cells whose rounding is not relative to their own value.
 
-    A sum of products that nearly cancels (z = 700 a1 - 700 a2 with a1 close to a2) carries the
-    rounding of its terms, ~1e-16 of their size, not of the small result: such cells may differ
-    by 1e-12 of the sum of the absolute terms. A formula error moves a cell by the size of a term,
-    so this cannot hide one.
+    A cell computed from numbers much larger than itself (a sum of products that nearly cancels, z = 700 a1 -
+    700 a2 with a1 close to a2; p - y with p close to y; a loss term log(sum exp z) - z_y at large logits)
+    carries the rounding of those numbers, ~1e-16 of their size, not of the small result: such cells may
+    differ by 1e-12 of the sum of the sizes of their operands (`Scales`). A formula error moves a cell by
+    the size of a term, so this cannot hide one.
 
     The gradient check's finite difference (L+ - L-) / (2 epsilon) subtracts two nearly equal
     losses: rounding of ~1e-15 * |L| in each becomes ~1e-15 * |L| / epsilon in the result, and the
@@ -77,12 +70,16 @@ def conditioning(problem: Problem, key, expected: np.ndarray, trace=None) -> np.
     """
     extra = np.zeros_like(expected, dtype=float)
     if trace is not None:
-        scale = _term_scale(problem, trace, key)
-        if scale is not None and scale.shape == expected.shape:
-            extra = SUM_TOLERANCE * scale
+        scales = scales or Scales(problem, trace)
+        with np.errstate(all="ignore"):  # a diverged step's sizes overflow: no tolerance is added there
+            scale = _operand_scale(problem, trace, key, scales)
+            if scale is not None and np.shape(scale) == expected.shape:
+                extra = SUM_TOLERANCE * np.where(np.isfinite(scale), scale, 0.0)
     if key == ("gc_result", 0, 0):
         epsilon = abs(problem.choices.get("gc_epsilon", 1.0)) or 1.0
-        loss_scale = max(abs(expected[0, 0]), abs(expected[1, 0]), 1.0)
+        term_scales = [scales.loss("gc_", variant) if trace is not None else 0.0 for variant in (0, 1)]
+        extra[0, 0], extra[1, 0] = (SUM_TOLERANCE * size for size in term_scales)
+        loss_scale = max(abs(expected[0, 0]), abs(expected[1, 0]), *term_scales, 1.0)
         finite_error = FINITE_DIFFERENCE_TOLERANCE * loss_scale / epsilon
         extra[2, 0] = finite_error
         extra[4, 0] = finite_error / max(abs(expected[2, 0]), abs(expected[3, 0]), 1e-12)

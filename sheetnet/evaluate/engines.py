@@ -78,11 +78,13 @@ def evaluate(path: str | Path, engine: str, package: Package | None = None, prog
 
         return evaluate_package(package, progress)
     if engine == "formulas":
-        return evaluate_formulas(path, package)
+        with package.private_copy() as copy:
+            return evaluate_formulas(copy, package)
     if engine == "saved":
         return saved_values(package)
     if engine == "libreoffice":
         from sheetnet.evaluate import libreoffice
 
-        return libreoffice.evaluate(path)
+        with package.private_copy() as copy:
+            return libreoffice.evaluate(copy)
     raise SheetnetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

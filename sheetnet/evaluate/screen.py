@@ -35,7 +35,10 @@ _ELEMENT_ROLE = {"f": "formula", "definedName": "defined name", "formula": "cond
                  "formula1": "validation rule", "formula2": "validation rule"}
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 _EXTERNAL_LINK_PART = re.compile(rb"relationships/externalLink|externalLink\+xml|<(?:\w+:)?externalLink[\s>]|"
-                                 rb"relationships/oleObject|TargetMode=\"External\"", re.I)
+                                 rb"relationships/oleObject", re.I)
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_OUTSIDE = re.compile(rb"TargetMode\s*=\s*[\"']External", re.I)
+_HYPERLINK = re.compile(rb"Type\s*=\s*[\"'][^\"']*/hyperlink[\"']")
 
 
 def _text_of(data: bytes) -> bytes:
@@ -61,16 +64,26 @@ def formula_problem(formula: str) -> str | None:
     return None
 
 
+def _links_outside(name: str, text: bytes) -> bool:
+    """An external link part, its content type or relationship, or any relationship to something outside the
+    package other than a cell's web hyperlink (which no engine follows)."""
+    if (name.endswith(".rels") or name == "[Content_Types].xml" or b"xternalLink" in text) and \
+            _EXTERNAL_LINK_PART.search(text):
+        return True
+    if name.endswith(".rels"):
+        return any(_OUTSIDE.search(rel) and not _HYPERLINK.search(rel) for rel in _RELATIONSHIP.findall(text))
+    return False
+
+
 def screen_part(name: str, data: bytes, path: Path) -> None:
     """Refuse a part that could make any reader or engine expand entities or reach outside the file."""
     text = _text_of(data)
     if _DECLARATION.search(text):
         raise SheetnetError(f"{path}: refused: {name} declares a DOCTYPE/ENTITY (entity expansion is refused "
                             f"before any parsing)")
-    if name.endswith(".rels") or name == "[Content_Types].xml" or b"externalLink" in text:
-        if _EXTERNAL_LINK_PART.search(text):
-            raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
-                                f"it is given; remove the external links)")
+    if _links_outside(name, text):
+        raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
+                            f"it is given; remove the external links)")
     for element in _FORMULA_ELEMENT.finditer(text):
         formula = unescape(element.group(2).decode("utf-8", errors="replace"))
         problem = formula_problem(formula)

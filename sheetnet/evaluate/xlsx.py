@@ -8,11 +8,14 @@ defusedxml. Sizes are capped before anything is decompressed, which stops zip bo
 
 from __future__ import annotations
 
+import contextlib
+import io
 import posixpath
 import re
+import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +51,16 @@ class Package:
     hidden: set[str]
     defined_names: dict[str, str]  # workbook-scoped name -> reference text
     has_macros: bool = False
+    content: bytes = field(default=b"", repr=False)  # the file's bytes as screened
+
+    @contextlib.contextmanager
+    def private_copy(self):
+        """The screened bytes in a private folder, for an engine that opens a file by name (`formulas`,
+        LibreOffice): the file cannot be swapped after screening, and nothing lies beside it."""
+        with tempfile.TemporaryDirectory(prefix="sheetnet-copy-") as folder:
+            copy = Path(folder) / (self.path.stem[:100] + ".xlsx")
+            copy.write_bytes(self.content)
+            yield copy
 
     def sheet(self, name: str) -> SheetCells:
         for candidate, cells in self.sheets.items():
@@ -135,9 +148,8 @@ def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path) -> Shee
     return cells
 
 
-def _not_a_zip(path: Path) -> SheetnetError:
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
+def _not_a_zip(path: Path, content: bytes) -> SheetnetError:
+    head = content[:1 << 20]
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # an OLE compound file
         if "EncryptedPackage".encode("utf-16-le") in head:
             return SheetnetError(f"{path}: the workbook is password-protected; save it without a password")
@@ -160,11 +172,15 @@ def _parts(archive: zipfile.ZipFile, path: Path) -> dict[str, bytes]:
 def read_package(path: str | Path) -> Package:
     """Read every sheet's cells and the workbook's defined names, safely."""
     path = Path(path)
-    check_regular(path, MAX_FILE_BYTES, "workbook file")
-    if not zipfile.is_zipfile(path):
-        raise _not_a_zip(path)
+    check_regular(path, MAX_FILE_BYTES, "a workbook file")
+    with open(path, "rb") as handle:  # read once: what is screened is what every engine gets
+        content = handle.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise SheetnetError(f"{path}: refused: more than {MAX_FILE_BYTES:,} bytes")
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        raise _not_a_zip(path, content)
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, OSError) as exc:
         raise SheetnetError(f"{path}: damaged workbook ({exc})") from None
     with archive:
@@ -177,7 +193,9 @@ def read_package(path: str | Path) -> Package:
         if total > MAX_TOTAL_BYTES:
             raise SheetnetError(f"{path}: refused: it would unpack to {total:,} bytes (more than {MAX_TOTAL_BYTES:,})")
         try:
-            return _read(_parts(archive, path), path)
+            package = _read(_parts(archive, path), path)
+            package.content = content
+            return package
         except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError, ValueError,
                 zlib.error, IndexError, RecursionError) as exc:
             raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {str(exc)[:120]})") from None

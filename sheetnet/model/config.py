@@ -80,13 +80,14 @@ def load(path: str | Path | None, overrides: dict[str, dict] | None = None) -> C
     base_dir = "."
     if path is not None:
         path = Path(path)
-        text = read_text(path, MAX_CONFIG_BYTES, "config file")
+        text = read_text(path, MAX_CONFIG_BYTES, "a config file")
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SheetnetError(f"{path}: not valid TOML ({exc})") from None
-        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            raise SheetnetError(f"{path}: not a config sheetnet can read ({str(exc)[:80]})") from None
+        except ValueError:  # Python refuses integers of more than 4,300 digits
+            raise SheetnetError(f"{path}: a number in it has thousands of digits; no setting needs that many") \
+                from None
         base_dir = str(path.parent)
     try:
         return from_dict(apply_overrides(raw, overrides or {}), base_dir=base_dir)

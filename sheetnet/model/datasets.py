@@ -149,11 +149,12 @@ def from_csv(path: str | Path, outputs: int) -> Dataset:
     A first row that is not all numbers is taken as a header and names the columns.
     """
     path = Path(path)
-    text = read_text(path, MAX_CSV_BYTES, "data file")
+    text = read_text(path, MAX_CSV_BYTES, "a data file")
     try:
         rows = [row for row in csv.reader(text.splitlines()) if any(cell.strip() for cell in row)]
-    except csv.Error as exc:  # a field longer than the csv module's limit (131,072 characters)
-        raise SheetnetError(f"{path}: cannot read data file ({exc})") from None
+    except csv.Error as exc:  # a field longer than the csv module's limit (131,072 characters), a stray quote
+        reason = "a field is longer than 131,072 characters" if "field limit" in str(exc) else str(exc)
+        raise SheetnetError(f"{path}: not a data file sheetnet can read ({reason})") from None
     if not rows:
         raise SheetnetError(f"{path}: the data file is empty")
     if len(rows[0]) == 1 and ";" in rows[0][0]:

@@ -26,9 +26,10 @@ def _grid_axes(problem: Problem) -> dict:
             ("bd_x2", 0, 0): x2[:, None], ("bd_px", 0, 0): np.column_stack([np.tile(x1, grid), np.repeat(x2, grid)])}
 
 
-def boundary_values(problem: Problem, trace: dict) -> dict:
+def boundary_values(problem: Problem, trace: dict, final=None) -> dict:
     """The pictures: forward passes (evaluation mode) over a grid spanning the data, with the initial and
-    final parameters; the output (or predicted class) at each point; each hidden neuron's activation."""
+    final parameters (`final` = (weights, biases) when given: those the spreadsheet holds, as every step's
+    pass uses); the output (or predicted class) at each point; each hidden neuron's activation."""
     s = problem.structure
     grid, last = s.boundary_grid, s.n_layers
     values = _grid_axes(problem)
@@ -39,6 +40,8 @@ def boundary_values(problem: Problem, trace: dict) -> dict:
         bias_step = step if s.train_biases else 0
         weights = [trace[("W", layer, step)] for layer in range(1, last + 1)]
         biases = [trace[("b", layer, bias_step)][:, 0] for layer in range(1, last + 1)]
+        if variant == 1 and final is not None:
+            weights, biases = final
         passed = forward(s, problem.hyper, points, weights, biases)
         values.update(_prefixed("bd_", passed, variant))
         if s.activation(last) == "softmax":

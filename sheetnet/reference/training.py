@@ -142,7 +142,7 @@ def run(problem: Problem, observed=None) -> Trace:
     if s.features:
         trace[("features", 0, 0)] = network_inputs(problem)
     if s.n_raw == 2 and s.boundary_grid > 0:
-        trace.update(boundary_values(problem, trace))
+        trace.update(boundary_values(problem, trace, final=(weights, biases)))
     if s.gradient_check and problem.choices:
         trace.update(gradient_check_values(problem, trace))
     return trace

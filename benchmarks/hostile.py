@@ -1,0 +1,102 @@
+"""Benchmark: how long sheetnet takes to refuse hostile workbooks as they double in size.
+
+Every reader must be linear in its input: doubling a hostile file should at most about double the time
+to refuse it. For each kind of hostile file below, at four sizes each twice the last, this measures the
+CPU time of `check` refusing it (in this process, rounds interleaved across sizes so a noisy machine
+slows all sizes alike), and writes benchmarks/hostile.md with the median times and the ratio per doubling.
+
+    python benchmarks/hostile.py [--rounds 3] [--out benchmarks]
+
+Nothing here is a test: timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from sheetnet import api
+from sheetnet.errors import SheetnetError
+from sheetnet.model import config
+
+
+def _good(folder: Path) -> Path:
+    path = folder / "good.xlsx"
+    api.build(config.from_dict({"training": {"steps": 1}, "workbook": {"boundary_grid": 4}}), path)
+    return path
+
+
+def _rezip(good: Path, out: Path, part: str, change) -> Path:
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item.filename, change(data) if item.filename == part else data)
+    return out
+
+
+def unclosed_cells(good: Path, out: Path, count: int) -> Path:
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
+        b"<sheetData>", b'<sheetData><row r="1">' + b'<c r="A1">' * count + b"</row>", 1))
+
+
+def late_doctype(good: Path, out: Path, count: int) -> Path:
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: b'<?xml version="1.0"?><!--' +
+                  b"x" * (count * 10) + b'--><!DOCTYPE x [<!ENTITY a "a">]>' + data.split(b"?>", 1)[-1])
+
+
+def reaching_out_last(good: Path, out: Path, count: int) -> Path:
+    """Many harmless formulas, then one that calls WEBSERVICE at the very end of the part."""
+    cells = b"".join(b'<c r="A%d"><f>1+1</f></c>' % (row + 100) for row in range(count))
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
+        b"</sheetData>", b'<row r="99">' + cells + b'<c r="B99"><f>_xlfn.WEBSERVICE("http://x/")</f></c></row>'
+        b"</sheetData>", 1))
+
+
+KINDS = {"10k-80k unclosed <c> tags": (unclosed_cells, 10_000),
+         "DOCTYPE after 100 KB-800 KB": (late_doctype, 10_000),
+         "WEBSERVICE after 10k-80k formulas": (reaching_out_last, 10_000)}
+
+
+def refusal_cpu_seconds(path: Path) -> float:
+    started = time.process_time()
+    try:
+        api.check(path)
+    except SheetnetError:
+        return time.process_time() - started
+    raise AssertionError(f"{path} was not refused")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    args = parser.parse_args()
+    lines = ["# Refusing hostile workbooks: CPU time as the file doubles", "",
+             f"`python benchmarks/hostile.py --rounds {args.rounds}`; median CPU seconds of `check` refusing the "
+             "file, rounds interleaved over sizes. A linear reader shows ratios near 2 (or below, where fixed "
+             "costs dominate).", "",
+             "| hostile file | size 1x (s) | 2x (s) | 4x (s) | 8x (s) | ratio per doubling |",
+             "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as folder:
+        good = _good(Path(folder))
+        for kind, (make, base) in KINDS.items():
+            paths = [make(good, Path(folder) / f"{kind[:4]}-{k}.xlsx", base * 2 ** k) for k in range(4)]
+            times: list[list[float]] = [[] for _ in paths]
+            for _ in range(args.rounds):
+                for k, path in enumerate(paths):
+                    times[k].append(refusal_cpu_seconds(path))
+            medians = [statistics.median(values) for values in times]
+            ratios = [later / earlier for earlier, later in zip(medians, medians[1:], strict=False)]
+            lines.append(f"| {kind} | " + " | ".join(f"{value:.3f}" for value in medians) +
+                         f" | {', '.join(f'{ratio:.2f}' for ratio in ratios)} |")
+            print(lines[-1], flush=True)
+    (args.out / "hostile.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out / 'hostile.md'}")
+
+
+if __name__ == "__main__":
+    main()

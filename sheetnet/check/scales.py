@@ -1,0 +1,188 @@
+"""How large the numbers were that a cell's value was computed from: the size of its rounding error.
+
+Rounding error is relative to the operands, not to the result. Where a result is much smaller than its
+operands (cancellation), an engine and the reference may differ by ~1e-16 of the operands, which can be
+far more than 1e-9 of the result:
+- a softmax output's gradient p - y with p = 1 - 1e-12 is 1e-12 with an error of 1e-16 (1e-4 relative);
+  weights of 1e5 carry that error back to every earlier gradient;
+- a cross-entropy term log(sum exp(z)) - z_y with logits of 1e9 has an error of 1e-7 whatever its value;
+- an update w - lr * dw that nearly cancels, a momentum that changes sign.
+Each function here returns, per cell, the sum of the sizes of what went into it (following the chain
+rule backwards for gradients, with |f'| and the weights' sizes), so a tolerance of 1e-12 of it covers
+rounding (1e-16 per operation, 1e4-fold margin) while a wrong formula, which moves a cell by the size of
+a term, is still caught.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sheetnet.model.problem import Problem
+from sheetnet.reference.maths import derivative, loss_divisor
+from sheetnet.reference.optimizers import STATES, Optimizer
+from sheetnet.reference.training import network_inputs
+
+NUDGE = 1e-12  # the gradient moves by this share of its operands' size (the tolerance's own share)
+
+
+def layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) -> np.ndarray:
+    """What a pass's layer multiplies by its weights: its first inputs, or the previous layer's output."""
+    s = problem.structure
+    if layer > 1:
+        previous = trace.get((prefix + "ad", layer - 1, index))
+        return previous if previous is not None else trace[(prefix + "a", layer - 1, index)]
+    if prefix == "bd_":
+        return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
+    inputs = network_inputs(problem)
+    if prefix == "te_":
+        return inputs[list(s.test_samples)]
+    return inputs[list(s.samples_at(index if prefix == "" else 0))]
+
+
+def pass_parameters(problem: Problem, trace, prefix: str, layer: int, index: int):
+    """(W, b) a pass multiplies by: the step's, the boundary's initial or final, or the nudged ones."""
+    s = problem.structure
+    if prefix == "gc_":
+        return trace[("gc_W", layer, index)], trace[("gc_b", layer, index)][:, 0]
+    step = index if prefix in ("", "te_") else (0 if index == 0 else s.steps)
+    return trace[("W", layer, step)], trace[("b", layer, step if s.train_biases else 0)][:, 0]
+
+
+class Scales:
+    """Operand sizes of one reference trace's cells, computed on demand and remembered."""
+
+    def __init__(self, problem: Problem, trace) -> None:
+        self.problem = problem
+        self.trace = trace
+        self._dz: dict[tuple[int, int], np.ndarray | None] = {}
+
+    def loss_terms(self, prefix: str, index: int) -> np.ndarray | None:
+        """Per sample (and output), the size of what a loss term subtracts: the logits for BCE and
+        cross-entropy (mean squared error has no cancellation beyond its own value)."""
+        s = self.problem.structure
+        z = self.trace.get((prefix + "z", s.n_layers, index))
+        y = self.trace.get((prefix + "y", s.n_layers, index))
+        if z is None or y is None or s.loss == "mse":
+            return None
+        if s.loss == "bce":
+            return np.abs(z) * (1.0 + np.abs(y))
+        return np.abs(z).max(axis=1, keepdims=True) * np.abs(y).sum(axis=1, keepdims=True) + \
+            (np.abs(y) * np.abs(z)).sum(axis=1, keepdims=True)
+
+    def loss(self, prefix: str, index: int) -> float:
+        """The size of what a mean loss adds up: its terms' operand sizes over the divisor."""
+        terms = self.loss_terms(prefix, index)
+        if terms is None:
+            return 0.0
+        s = self.problem.structure
+        return float(terms.sum()) / loss_divisor(s.loss, len(terms), s.sizes[-1])
+
+    def _activation_slope(self, layer: int, step: int) -> np.ndarray:
+        s = self.problem.structure
+        z, a = self.trace[("z", layer, step)], self.trace[("a", layer, step)]
+        name = s.activation(layer)
+        if name == "tanh":  # 1 - a^2 cancels where a is near 1: its rounding is relative to 1 + a^2
+            slope = 1.0 + a * a
+        elif name == "sigmoid":  # a (1 - a), likewise
+            slope = np.abs(a) * (1.0 + np.abs(a))
+        else:
+            slope = np.abs(derivative(name, z, a, self.problem.hyper.get("leaky_slope", 0.0)))
+        if s.dropout and layer < s.n_layers:
+            slope = slope / (1.0 - self.problem.hyper["dropout_rate"])
+        return slope
+
+    def output_grad_a(self, step: int) -> np.ndarray:
+        """dL/da of the output: 2 (a - y) / n, whose operands are a and y."""
+        s = self.problem.structure
+        a, y = self.trace[("a", s.n_layers, step)], self.trace[("y", s.n_layers, step)]
+        return 2.0 * (np.abs(a) + np.abs(y)) / loss_divisor(s.loss, len(a), s.sizes[-1])
+
+    def dz(self, layer: int, step: int) -> np.ndarray | None:
+        """Operand sizes of dL/dz, from the output back through |W| and |f'|."""
+        if (layer, step) not in self._dz:
+            self._dz[(layer, step)] = self._compute_dz(layer, step)
+        return self._dz[(layer, step)]
+
+    def _compute_dz(self, layer: int, step: int) -> np.ndarray | None:
+        s = self.problem.structure
+        if ("a", s.n_layers, step) not in self.trace or ("y", s.n_layers, step) not in self.trace:
+            return None
+        if layer < s.n_layers:
+            grad_a = self.dA(layer, step)
+            return None if grad_a is None else grad_a * self._activation_slope(layer, step)
+        a, y = self.trace[("a", layer, step)], self.trace[("y", layer, step)]
+        if s.loss in ("bce", "cross_entropy"):
+            return (np.abs(a) + np.abs(y)) / loss_divisor(s.loss, len(a), s.sizes[-1])
+        grad_a = self.output_grad_a(step)
+        if s.activation(layer) == "softmax":
+            a = np.abs(a)
+            return a * (grad_a + (grad_a * a).sum(axis=1, keepdims=True))
+        return grad_a * self._activation_slope(layer, step)
+
+    def dA(self, layer: int, step: int) -> np.ndarray | None:
+        """Operand sizes of dL/da of a layer: the next layer's dL/dz times |W|."""
+        s = self.problem.structure
+        if layer == s.n_layers:
+            return self.output_grad_a(step)
+        following = self.dz(layer + 1, step)
+        return None if following is None else following @ np.abs(self.trace[("W", layer + 1, step)])
+
+    def dW(self, layer: int, step: int, layer_input: np.ndarray) -> np.ndarray | None:
+        """Operand sizes of dL/dW = dz^T a_prev, with the penalties' terms."""
+        delta = self.dz(layer, step)
+        if delta is None:
+            return None
+        s, hyper = self.problem.structure, self.problem.hyper
+        size = delta.T @ np.abs(layer_input)
+        weights = np.abs(self.trace[("W", layer, step)])
+        if s.use_l2:
+            size = size + 2.0 * hyper["l2_penalty"] * weights
+        if s.use_l1:
+            size = size + hyper["l1_penalty"]
+        return size
+
+    def db(self, layer: int, step: int) -> np.ndarray | None:
+        delta = self.dz(layer, step)
+        return None if delta is None else delta.sum(axis=0)[:, None]
+
+    def update(self, kind: str, layer: int, step: int) -> np.ndarray | None:
+        """A parameter or optimizer state at step t, made from its value at t - 1 and a gradient: the sizes of
+        the previous value, the new one and the gradient (w - lr dw and beta m + (1 - beta) g can cancel), and
+        how far the update moves when the gradient moves by its own tolerance (found by running the
+        optimizer with the gradient nudged by that much, so every optimizer is covered)."""
+        if step == 0:
+            return None
+        param = kind.rsplit("_", 1)[-1]
+        previous = self.trace.get((kind, layer, step - 1))
+        current = self.trace.get((kind, layer, step))
+        grad = self.trace.get(("d" + param, layer, step - 1))
+        if current is None or grad is None or np.shape(grad) != np.shape(current):
+            return None
+        size = np.abs(current) + np.abs(grad)
+        if previous is not None:
+            size = size + np.abs(previous)
+        grad_scale = self.dW(layer, step - 1, self._layer_input(layer, step - 1)) if param == "W" else \
+            self.db(layer, step - 1)
+        if grad_scale is None or np.shape(grad_scale) != np.shape(grad):
+            return size
+        nudge = NUDGE * np.where(np.isfinite(grad_scale), grad_scale, 0.0)
+        moved = [self._updated(kind, param, layer, step, grad + sign * nudge) for sign in (1.0, 0.0, -1.0)]
+        with np.errstate(all="ignore"):
+            sensitivity = np.maximum(np.abs(moved[0] - moved[1]), np.abs(moved[2] - moved[1])) / NUDGE
+        return size + np.where(np.isfinite(sensitivity), sensitivity, 0.0)
+
+    def _layer_input(self, layer: int, step: int) -> np.ndarray:
+        return layer_input(self.problem, self.trace, "", layer, step)
+
+    def _updated(self, kind: str, param: str, layer: int, step: int, grad: np.ndarray) -> np.ndarray:
+        """`kind` at `step` as the reference optimizer makes it from step - 1's values and `grad`."""
+        s = self.problem.structure
+        optimizer = Optimizer(s.optimizer, self.problem.hyper)
+        name = f"{param}{layer}"
+        for state in STATES[s.optimizer]:
+            value = self.trace.get((f"{state}_{param}", layer, step - 1))
+            if value is not None:
+                optimizer.state[(state, name)] = value
+        with np.errstate(all="ignore"):
+            new_param, states = optimizer.step(name, self.trace[(param, layer, step - 1)], grad, step)
+        return new_param if kind == param else states[kind.rsplit("_", 1)[0]]

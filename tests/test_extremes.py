@@ -1,0 +1,77 @@
+"""No false alarms at the extremes: correct workbooks with huge numbers pass in every engine, and a broken
+formula among those huge numbers is still named.
+
+Rounding is relative to the operands, so where a result is far smaller than what it was computed from
+(softmax gradients under weights of 1e5, cross-entropy at logits of 1e10, w - lr dw) the tolerance follows
+the operands (`sheetnet.check.scales`); where the reference overflows, the spreadsheet shows #NUM! or a
+number beyond 1e300 and the check reports the divergence once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sheetnet import api, reference
+from sheetnet.layout import Layout
+
+from .conftest import build, problem_of, tamper
+
+SOFTMAX_1E5 = {
+    "data": {"builtin": "gauss", "n": 6},
+    "network": {"sizes": [2, 3, 3], "activation": "relu", "output": "softmax", "loss": "cross_entropy"},
+    "init": {"weights": [[[1e5, -2e5], [3e5, 1e5], [-1e5, 2e5]],
+                         [[1e5, -1e5, 2e5], [-2e5, 1e5, 1e5], [1e5, 2e5, -3e5]]]},
+    "training": {"steps": 3, "learning_rate": 0.1},
+}
+BCE_LARGE_LOGITS = {
+    "data": {"builtin": "exam", "n": 6},
+    "network": {"sizes": [2, 2, 1], "activation": "tanh", "output": "sigmoid", "loss": "bce"},
+    "init": {"weights": [[[1.0, -1.0], [0.5, 2.0]], [[4e8, -3e8]]]},
+    "training": {"steps": 3, "learning_rate": 0.01},
+}
+HUGE_INPUTS = {
+    "data": {"inputs": [[1e300, 1.0], [-1e300, 2.0], [3.0, 1e300], [0.5, 0.5]],
+             "targets": [[1.0], [0.0], [1.0], [0.0]]},
+    "training": {"steps": 3},
+}
+HUGE_LEARNING_RATE = {"training": {"steps": 5, "learning_rate": 1e308}}
+CASES = {"softmax, weights 1e5": (SOFTMAX_1E5, None), "bce, logits 1e9": (BCE_LARGE_LOGITS, None),
+         "inputs 1e300": (HUGE_INPUTS, 0), "learning rate 1e308": (HUGE_LEARNING_RATE, 1)}
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("engine", ["fast", "formulas"])
+def test_correct_extreme_workbooks_pass(tmp_path, name, engine):
+    sections, diverged_at = CASES[name]
+    report = api.check(build(tmp_path, **sections), engine=engine)
+    assert report.ok, report.details()
+    assert report.diverged_at == diverged_at
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_correct_extreme_workbooks_pass_in_libreoffice(soffice, tmp_path, name):
+    sections, diverged_at = CASES[name]
+    report = api.check(build(tmp_path, **sections), engine="libreoffice")
+    assert report.ok, report.details()
+    assert report.diverged_at == diverged_at
+
+
+@pytest.mark.parametrize("name", ["softmax, weights 1e5", "bce, logits 1e9"])
+@pytest.mark.parametrize("kind, layer, step", [("z", 1, 1), ("z", 2, 2), ("dz", 2, 1), ("loss_terms", 2, 0),
+                                               ("W", 2, 2), ("dW", 2, 0), ("db", 2, 1), ("loss", 0, 1)])
+def test_a_broken_formula_among_huge_numbers_is_still_named(tmp_path, name, kind, layer, step):
+    """The tolerances that follow the operands do not hide a wrong formula: the block's largest cell scaled by
+    0.999 is named. (Cells whose true value is below the rounding of their operands, like dL/da of the hidden
+    layer behind weights of 1e5 and softmax gradients of 1e-12, are noise in every engine: no check can see a
+    0.1% change there, and this one does not pretend to.)"""
+    sections, _ = CASES[name]
+    path = build(tmp_path, **sections)
+    problem = problem_of(**sections)
+    block = Layout(problem.structure).block(kind, layer, step)
+    values = np.abs(reference.run(problem)[(kind, layer, step)])
+    cell = block.cell(*np.unravel_index(values.argmax(), values.shape))
+    broken = tamper(path, block.sheet, cell, lambda text: f"0.999*({text})")
+    report = api.check(broken)
+    sheet = f"'{block.sheet}'" if " " in block.sheet else block.sheet
+    assert not report.ok and f"{sheet}!{cell}:" in "\n".join(report.details()), report.details()
