@@ -90,6 +90,8 @@ KEY_OPTIONS = (
     ("--optimizer", "training", "optimizer", str, f"optimizer: {', '.join(choices.OPTIMIZERS)}"),
     ("--steps", "training", "steps", int, "unrolled training steps (training.steps)"),
     ("--lr", "training", "learning_rate", float, "learning rate (training.learning_rate)"),
+    ("--schedule", "training", "schedule", str, f"learning-rate schedule: {', '.join(choices.SCHEDULES)}"),
+    ("--clip-norm", "training", "clip_norm", float, "clip gradients to this total norm, 0 = off (training.clip_norm)"),
     ("--batch-size", "training", "batch_size", int, "samples per mini-batch, 0 = all (training.batch_size)"),
     ("--l2", "training", "l2", float, "L2 penalty on the weights (training.l2)"),
     ("--l1", "training", "l1", float, "L1 penalty on the weights (training.l1)"),
@@ -110,14 +112,18 @@ def network_options(func):
     """Options shared by `new` and `regenerate`: each overrides the config key of the same meaning."""
     options = [click.option("--hidden", help="hidden layer widths, e.g. 4 or 8,4 (network.sizes)")]
     options += [click.option(flag, _parameter(flag), type=kind, help=text) for flag, _, _, kind, text in KEY_OPTIONS]
+    options.append(click.option("--batch-norm", "batch_norm", is_flag=True, default=None,
+                                help="batch-normalise every hidden layer (network.batch_norm)"))
     options.append(click.option("-f", "--force", is_flag=True, help="overwrite an existing output file"))
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _overrides(hidden=None, **values) -> dict[str, dict]:
+def _overrides(hidden=None, batch_norm=None, **values) -> dict[str, dict]:
     sections: dict[str, dict] = {}
+    if batch_norm:
+        sections.setdefault("network", {})["batch_norm"] = True
     if hidden is not None:
         sections.setdefault("network", {})["hidden"] = _int_list(hidden)
     for flag, section, key, _, _ in KEY_OPTIONS:

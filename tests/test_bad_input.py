@@ -87,7 +87,9 @@ def test_bad_config_is_one_clear_line(tmp_path, name):
     (["--steps", "-3"], "steps must be 0 or more"),
     (["--hidden", "4,0"], "at least 1"),
     (["--hidden", "four"], "--hidden"),
-    (["--optimizer", "rmsprop"], "unknown value 'rmsprop'"),
+    (["--optimizer", "nesterov"], "unknown value 'nesterov'"),
+    (["--schedule", "linear"], "unknown value 'linear'"),
+    (["--clip-norm", "-1"], "clip_norm must be 0 (off) or more"),
     (["--seed", "-1"], "seed must be 0 or more"),
 ])
 def test_bad_option_is_one_clear_line(tmp_path, args, message):

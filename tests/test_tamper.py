@@ -71,6 +71,12 @@ RICH = {
         network={"sizes": [4, 3, 1], "output": "sigmoid", "loss": "bce"},
         training={"steps": 2, "dropout": 0.2, "l1": 0.01, "l2": 0.01},
         data={"builtin": "circles", "n": 12, "test_fraction": 0.3, "features": ["x1", "x2", "x1^2", "x1*x2"]}),
+    "rmsprop-cosine-clip": dict(
+        network={"sizes": [2, 3, 1]}, training={"steps": 2, "optimizer": "rmsprop", "schedule": "cosine",
+                                                "clip_norm": 0.05}),
+    "adagrad-step-schedule": dict(
+        network={"sizes": [2, 3, 1], "activation": "tanh"},
+        training={"steps": 3, "optimizer": "adagrad", "schedule": "step", "step_size": 1}),
     "sigmoid-mse-momentum": dict(
         network={"sizes": [2, 3, 2, 1], "activation": ["tanh", "sigmoid"], "output": "sigmoid"},
         training={"steps": 2, "optimizer": "momentum"}),

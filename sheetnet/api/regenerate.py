@@ -21,14 +21,14 @@ from sheetnet.model.problem import Problem
 def _raw_config(old: Problem) -> dict:
     s = old.structure
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
-                "batch_size": len(s.batches[0]) if s.batches else 0}
+                "batch_size": len(s.batches[0]) if s.batches else 0, "schedule": s.schedule}
     # Named cells -> config keys (the cells are named so that none reads as a cell address).
-    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout"}
-    training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k != "leaky_slope"})
+    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout", "lr_gamma": "gamma"}
+    network_keys = ("leaky_slope", "bn_epsilon", "bn_momentum")
+    training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k not in network_keys})
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
-               "loss": s.loss}
-    if "leaky_slope" in old.hyper:
-        network["leaky_slope"] = old.hyper["leaky_slope"]
+               "loss": s.loss, "batch_norm": s.batch_norm}
+    network.update({k: v for k, v in old.hyper.items() if k in network_keys})
     return {
         "network": network,
         "training": training,

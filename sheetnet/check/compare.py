@@ -64,7 +64,7 @@ class Expected:
         return self.keys[self.owner[k]], block.sheet, int(self.rows[k] - block.row), int(self.cols[k] - block.col)
 
 
-PARAMETER_KINDS = ("W", "b", "vel_W", "vel_b", "m_W", "m_b", "v_W", "v_b", "bc1", "bc2")
+PARAMETER_KINDS = ("W", "b", "vel_W", "vel_b", "m_W", "m_b", "v_W", "v_b", "s_W", "s_b", "bc1", "bc2")
 
 
 def compared_keys(layout: Layout, diverged_at: int | None) -> list:

@@ -16,6 +16,8 @@ from sheetnet.evaluate.xlsx import Package, read_package
 from sheetnet.layout import META_SHEET, Block, Layout, quote_sheet, size
 from sheetnet.model.problem import CHOICE_NAMES, Problem, Structure
 
+NORM_WORDS = {"gamma": "gamma", "beta": "beta", "rmean": "running mean", "rvar": "running variance"}
+
 
 def read_structure(package: Package) -> Structure:
     path = package.path
@@ -82,7 +84,10 @@ def problem_from_package(package: Package) -> Problem:
     if layout.gradcheck is not None:
         choices = {name: float(read_block(package, layout.gradcheck.choice_block(name), name)[0, 0])
                    for name in CHOICE_NAMES}
-    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices)
+    norms = {(kind, layer): read_block(package, layout.block(kind, layer, 0),
+                                       f"starting {NORM_WORDS[kind]}, layer {layer}")
+             for layer in range(1, structure.n_layers) if structure.normalised(layer) for kind in NORM_WORDS}
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms)
 
 
 def read_problem(path: str | Path) -> Problem:

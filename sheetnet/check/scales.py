@@ -79,7 +79,8 @@ class Scales:
 
     def _activation_slope(self, layer: int, step: int) -> np.ndarray:
         s = self.problem.structure
-        z, a = self.trace[("z", layer, step)], self.trace[("a", layer, step)]
+        z = self.trace[("zbn" if s.normalised(layer) else "z", layer, step)]
+        a = self.trace[("a", layer, step)]
         name = s.activation(layer)
         if name == "tanh":  # 1 - a^2 cancels where a is near 1: its rounding is relative to 1 + a^2
             slope = 1.0 + a * a
@@ -108,8 +109,8 @@ class Scales:
         if ("a", s.n_layers, step) not in self.trace or ("y", s.n_layers, step) not in self.trace:
             return None
         if layer < s.n_layers:
-            grad_a = self.dA(layer, step)
-            return None if grad_a is None else grad_a * self._activation_slope(layer, step)
+            g = self.dzbn(layer, step)
+            return g if g is None or not s.normalised(layer) else self._through_norm(g, layer, step)
         a, y = self.trace[("a", layer, step)], self.trace[("y", layer, step)]
         if s.loss in ("bce", "cross_entropy"):
             return (np.abs(a) + np.abs(y)) / loss_divisor(s.loss, len(a), s.sizes[-1])
@@ -118,6 +119,84 @@ class Scales:
             a = np.abs(a)
             return a * (grad_a + (grad_a * a).sum(axis=1, keepdims=True))
         return grad_a * self._activation_slope(layer, step)
+
+    def dzbn(self, layer: int, step: int) -> np.ndarray | None:
+        """Operand sizes of dL/da * f' (dL/dz, or dL/d(gamma*zhat+beta) in a batch-normalised layer)."""
+        grad_a = self.dA(layer, step)
+        return None if grad_a is None else grad_a * self._activation_slope(layer, step)
+
+    def _norm(self, layer: int, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """|gamma|, 1 / sqrt(var + eps) (as rows) and |zhat| of a batch-normalised layer at a step."""
+        istd = 1.0 / np.sqrt(self.trace[("var", layer, step)][:, 0] + self.problem.hyper["bn_epsilon"])
+        return np.abs(self.trace[("gamma", layer, step)][:, 0]), istd, np.abs(self.trace[("zhat", layer, step)])
+
+    def dgamma(self, layer: int, step: int) -> np.ndarray | None:
+        g = self.dzbn(layer, step)
+        return None if g is None else (g * self._norm(layer, step)[2]).sum(axis=0)[:, None]
+
+    def dbeta(self, layer: int, step: int) -> np.ndarray | None:
+        g = self.dzbn(layer, step)
+        return None if g is None else g.sum(axis=0)[:, None]
+
+    def _through_norm(self, g: np.ndarray, layer: int, step: int) -> np.ndarray:
+        """gamma / sqrt(var + eps) / N * (N g + sum(g) + |zhat| sum(g |zhat|)): dL/dz's operands."""
+        gamma, istd, zhat = self._norm(layer, step)
+        n = len(g)
+        return gamma * istd / n * (n * g + g.sum(axis=0) + zhat * (g * zhat).sum(axis=0))
+
+    def forward_norm(self, kind: str, prefix: str, layer: int, index: int) -> np.ndarray | None:
+        """Batch normalization's forward cells: z - mean cancels (|z| + |mean|), and zhat and gamma * zhat + beta
+        carry that on."""
+        z, mean = self.trace.get((prefix + "z", layer, index)), self._mean(prefix, layer, index)
+        if z is None or mean is None:
+            return None
+        centred = np.abs(z) + np.abs(mean)
+        if kind == "zc":
+            return centred
+        var = self._variance(prefix, layer, index)
+        zhat = centred / np.sqrt(var + self.problem.hyper["bn_epsilon"])
+        if kind == "zhat":
+            return zhat
+        gamma, beta = self._scale_shift(prefix, layer, index)
+        return gamma * zhat + beta
+
+    def _statistic(self, kind: str, prefix: str, layer: int, index: int) -> np.ndarray | None:
+        """The (row of) mean or variance a pass normalised with: its own, or the running one of its step."""
+        own = self.trace.get((prefix + kind, layer, index))
+        if own is not None:
+            return own[:, 0]
+        s = self.problem.structure
+        step = index if prefix in ("", "te_") else (0 if index == 0 else s.steps)
+        running = self.trace.get(("r" + ("mean" if kind == "mu" else "var"), layer, step))
+        return None if running is None else running[:, 0]
+
+    def statistic(self, kind: str, prefix: str, layer: int, index: int) -> np.ndarray | None:
+        """A batch mean (sum of |z| / N), a batch variance (its centred values' errors, 2 sum |z - mu| (|z| + |mu|)
+        / N) or a running statistic (the previous one plus the batch statistic it moves towards)."""
+        if kind in ("rmean", "rvar"):
+            batch = self.trace.get(("mu" if kind == "rmean" else "var", layer, index - 1))
+            previous = self.trace.get((kind, layer, index - 1))
+            if batch is None or previous is None:
+                return None
+            return np.abs(previous) + 2.0 * np.abs(batch)
+        z = self.trace.get((prefix + "z", layer, index))
+        if z is None:
+            return None
+        if kind == "mu":
+            return np.abs(z).mean(axis=0)[:, None]
+        mean = self._mean(prefix, layer, index)
+        return (2.0 * np.abs(z - mean) * (np.abs(z) + np.abs(mean))).mean(axis=0)[:, None]
+
+    def _mean(self, prefix: str, layer: int, index: int) -> np.ndarray | None:
+        return self._statistic("mu", prefix, layer, index)
+
+    def _variance(self, prefix: str, layer: int, index: int) -> np.ndarray:
+        return self._statistic("var", prefix, layer, index)
+
+    def _scale_shift(self, prefix: str, layer: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+        s = self.problem.structure
+        step = index if prefix in ("", "te_") else (0 if prefix == "gc_" or index == 0 else s.steps)
+        return (np.abs(self.trace[("gamma", layer, step)][:, 0]), np.abs(self.trace[("beta", layer, step)][:, 0]))
 
     def dA(self, layer: int, step: int) -> np.ndarray | None:
         """Operand sizes of dL/da of a layer: the next layer's dL/dz times |W|."""
@@ -161,8 +240,9 @@ class Scales:
         size = np.abs(current) + np.abs(grad)
         if previous is not None:
             size = size + np.abs(previous)
-        grad_scale = self.dW(layer, step - 1, self._layer_input(layer, step - 1)) if param == "W" else \
-            self.db(layer, step - 1)
+        grad_scale = {"W": lambda: self.dW(layer, step - 1, self._layer_input(layer, step - 1)),
+                      "b": lambda: self.db(layer, step - 1), "gamma": lambda: self.dgamma(layer, step - 1),
+                      "beta": lambda: self.dbeta(layer, step - 1)}[param]()
         if grad_scale is None or np.shape(grad_scale) != np.shape(grad):
             return size
         nudge = NUDGE * np.where(np.isfinite(grad_scale), grad_scale, 0.0)
@@ -183,6 +263,10 @@ class Scales:
             value = self.trace.get((f"{state}_{param}", layer, step - 1))
             if value is not None:
                 optimizer.state[(state, name)] = value
+        clip = self.trace.get(("clip", 0, step - 1))
+        rate = self.trace.get(("lr", 0, step - 1))
         with np.errstate(all="ignore"):
-            new_param, states = optimizer.step(name, self.trace[(param, layer, step - 1)], grad, step)
+            new_param, states = optimizer.step(name, self.trace[(param, layer, step - 1)],
+                                               grad * (1.0 if clip is None else float(clip[0, 0])), step,
+                                               None if rate is None else float(rate[0, 0]))
         return new_param if kind == param else states[kind.rsplit("_", 1)[0]]

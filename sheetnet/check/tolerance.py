@@ -14,6 +14,7 @@ import numpy as np
 
 from sheetnet.check.scales import Scales, layer_input, pass_parameters
 from sheetnet.evaluate.values import FIRST_ERROR, OK
+from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Problem
 
 RTOL = 1e-9
@@ -36,8 +37,14 @@ def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray |
         return scales.loss_terms(prefix, index)
     if kind in ("loss", "test_loss"):
         return np.array([[scales.loss("" if kind == "loss" else "te_", index)]])
+    if base in ("zc", "zhat", "zbn"):
+        return scales.forward_norm(base, prefix, layer, index)
+    if base in ("mu", "var", "rmean", "rvar"):
+        return scales.statistic(base, prefix, layer, index)
     if kind == "dz":
         return scales.dz(layer, index)
+    if kind in ("dzbn", "dgamma", "dbeta"):
+        return getattr(scales, kind)(layer, index)
     if kind == "dA":
         return scales.dA(layer, index)
     if kind == "dW":
@@ -50,7 +57,7 @@ def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray |
         if any(size is None for size in sizes):
             return None
         return np.array([[float(np.sqrt((size * size).sum())) for size in sizes]])
-    if kind in ("W", "b") or (kind.endswith(("_W", "_b")) and not prefix):
+    if kind in TRAINED or (state_of(kind) and not prefix):
         return scales.update(kind, layer, index)
     return None
 

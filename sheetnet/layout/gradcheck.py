@@ -52,15 +52,17 @@ class GradcheckLayout:
             return Block(sheet, RESULT_TOP, 2, 5, 1)
         if kind == "gc_status":
             return Block(sheet, STATUS_ROW, 2, 1, 1)
-        if kind in ("gc_sel", "gc_W", "gc_b"):
+        if kind in ("gc_sel", "gc_W", "gc_b", "gc_mu", "gc_var"):
             fan_in, width = s.fan_in(layer), s.width(layer)
             row = self.param_rows[layer]
             if kind == "gc_sel":
                 return Block(sheet, row, 2, width, fan_in + 1)
-            start = 2 + fan_in + 2 + variant * (fan_in + 2)
-            if kind == "gc_W":
-                return Block(sheet, row, start, width, fan_in)
-            return Block(sheet, row, start + fan_in, width, 1)
+            if kind in ("gc_mu", "gc_var") and not s.normalised(layer):
+                raise KeyError((kind, layer, variant))
+            stride = fan_in + (4 if s.normalised(layer) else 2)  # W, b [, the batch's mean and variance], a gap
+            start = 2 + fan_in + 2 + variant * stride
+            offset = {"gc_W": 0, "gc_b": fan_in, "gc_mu": fan_in + 1, "gc_var": fan_in + 2}[kind]
+            return Block(sheet, row, start + offset, width, 1 if kind != "gc_W" else fan_in)
         col, width = self.pass_cols[variant][(kind[len(PREFIX):], layer)]
         return Block(sheet, self.forward_top, col, self.batch, width)
 
@@ -70,6 +72,9 @@ class GradcheckLayout:
         for variant in (0, 1):
             keys += [(kind, layer, variant) for layer in range(1, s.n_layers + 1) for kind in ("gc_W", "gc_b")]
         for variant in (0, 1):
-            keys += [(PREFIX + kind, layer, variant) for kind, layer in self.pass_cols[variant]]
+            for kind, layer in self.pass_cols[variant]:
+                keys.append((PREFIX + kind, layer, variant))
+                if kind == "z" and s.normalised(layer):
+                    keys += [("gc_mu", layer, variant), ("gc_var", layer, variant)]
         keys += [("gc_status", 0, 0), ("gc_result", 0, 0)]
         return keys

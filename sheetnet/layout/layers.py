@@ -6,6 +6,9 @@ Every step's block stacks bands, each under a header row that names its columns:
   adds the target y beside the prediction, the loss and right/wrong;
 - dropout (with dropout only; one row per sample): the mask and a after dropout;
 - backward (one row per sample): dL/da and dL/dz;
+with batch normalization a hidden layer's parameters band adds gamma, beta, their gradients, the batch's mean and
+variance of z and the running mean and variance; its forward band z - mean, zhat and gamma * zhat + beta between z
+and a; its backward band dL/d(gamma * zhat + beta) between dL/da and dL/dz;
 - test (with a test set; one row per held-out sample): the same forward pass with the same parameters
   in evaluation mode (no dropout), the test sample's target, loss and right/wrong.
 All layer sheets use the same rows for the same step (the bands are as tall as the widest layer and the
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheetnet.model.options import OPTIMIZER_STATES, PER_SAMPLE_LOSSES, ROW_ACTIVATIONS
+from sheetnet.model.options import NORM_PARAMETERS, OPTIMIZER_STATES, PER_SAMPLE_LOSSES, ROW_ACTIVATIONS, state_of
 from sheetnet.model.problem import Structure
 
 FIRST_BLOCK_ROW = 4  # rows 1-3: title, explanation, colour legend
@@ -70,18 +73,27 @@ class LayerLayout:
         s = self.structure
         fan_in, width = s.fan_in(layer), s.width(layer)
         output = layer == s.n_layers
+        norm = s.normalised(layer)
+        trained = ["W", "b", *(NORM_PARAMETERS if norm else ())] if s.train_biases else \
+            ["W", *(NORM_PARAMETERS if norm else ())]
         kinds = {
-            PARAMETERS: [("W", fan_in), ("b", 1), ("dW", fan_in)] + ([("db", 1)] if s.train_biases else []),
+            PARAMETERS: [("W", fan_in), ("b", 1), *([("gamma", 1), ("beta", 1)] if norm else []), ("dW", fan_in)]
+            + ([("db", 1)] if s.train_biases else []) + ([("dgamma", 1), ("dbeta", 1)] if norm else []),
             FORWARD: [],
             DROPOUT: [],
             TEST: [],
-            BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + [("dz", width)],
+            BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + ([("dzbn", width)] if norm else [])
+            + [("dz", width)],
         }
         for state in OPTIMIZER_STATES[s.optimizer]:
-            kinds[PARAMETERS] += [(f"{state}_W", fan_in)] + ([(f"{state}_b", 1)] if s.train_biases else [])
+            kinds[PARAMETERS] += [(f"{state}_{param}", fan_in if param == "W" else 1) for param in trained]
+        if norm:
+            kinds[PARAMETERS] += [("mu", 1), ("var", 1), ("rmean", 1), ("rvar", 1)]
         if layer == 1 and s.batches is not None:
             kinds[FORWARD].append(("x", fan_in))
         kinds[FORWARD].append(("z", width))
+        if norm:
+            kinds[FORWARD] += [("zc", width), ("zhat", width), ("zbn", width)]
         kinds[FORWARD] += [(h, width if h == "exp" else 1) for h in ROW_ACTIVATIONS.get(s.activation(layer), ())]
         kinds[FORWARD].append(("a", width))
         if s.dropout and not output:
@@ -103,11 +115,11 @@ class LayerLayout:
     def steps_of(self, kind: str, layer: int) -> range:
         """The steps at which a kind of block exists on a layer."""
         s = self.structure
-        if kind == "W":
+        if kind in ("W", "gamma", "beta", "mu", "var", "rmean", "rvar"):
             return range(s.steps + 1)
         if kind == "b":
             return range(s.steps + 1) if s.train_biases else range(1)
-        if kind.endswith(("_W", "_b")):
+        if state_of(kind):
             return range(1, s.steps + 1)
         if self.groups[layer][kind].band in (FORWARD, DROPOUT, TEST):
             return range(s.steps + 1)

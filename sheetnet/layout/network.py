@@ -20,6 +20,7 @@ from sheetnet.layout.training import TRAINING_SHEET, TrainingLayout
 from sheetnet.model.problem import Structure
 
 META_SHEET = "sheetnet"
+STARTING_VALUES = ("W", "b", "gamma", "beta", "rmean", "rvar")  # input cells at step 0, formulas after
 
 __all__ = ["DATA_FIRST_ROW", "DATA_SHEET", "FIRST_BLOCK_ROW", "META_SHEET", "TRAINING_SHEET", "Layout"]
 
@@ -59,6 +60,13 @@ class Layout:
         row, nrows = self.layers.rows_of(kind, layer, step)
         return Block(layer_sheet(layer), row, group.col, nrows, group.ncols)
 
+    def parameter_gradients(self) -> list[tuple[int, str]]:
+        """(layer, gradient kind) of every trained parameter, as gradient clipping adds them up."""
+        s = self.structure
+        kinds = ("dW", "db") if s.train_biases else ("dW",)
+        return [(layer, kind) for layer in range(1, s.n_layers + 1)
+                for kind in kinds + (("dgamma", "dbeta") if s.normalised(layer) else ())]
+
     def has(self, kind: str, layer: int, step: int) -> bool:
         try:
             self.block(kind, layer, step)
@@ -75,20 +83,23 @@ class Layout:
 
         def present(kinds, layer):
             return [(kind, layer, step) for kind in kinds if kind in self.layers.groups[layer]
-                    and kind != "mask" and not (kind in ("W", "b") and step == 0)
+                    and kind != "mask" and not (kind in STARTING_VALUES and step == 0)
                     and step in self.layers.steps_of(kind, layer)]
 
         keys = []
+        late = ("dW", "db", "dgamma", "dbeta", "mu", "var")  # computed with the forward or backward pass
         for layer in layers:
             keys += present([k for k in self.layers.groups[layer] if self.layers.groups[layer][k].band == "parameters"
-                             and k not in ("dW", "db")], layer)
+                             and k not in late], layer)
         for layer in layers:
-            keys += present([k for k, g in self.layers.groups[layer].items() if g.band in ("forward", "dropout")],
-                            layer)
+            forward = [k for k, g in self.layers.groups[layer].items() if g.band in ("forward", "dropout")]
+            if "zc" in forward:  # the batch's mean and variance come between z and z - mean
+                forward[forward.index("zc"):forward.index("zc")] = ["mu", "var"]
+            keys += present(forward, layer)
         for layer in layers:
             keys += present([k for k, g in self.layers.groups[layer].items() if g.band == "test"], layer)
         for layer in reversed(layers):
-            keys += present(("dA", "dz", "dW", "db"), layer)
+            keys += present(("dA", "dzbn", "dgamma", "dbeta", "dz", "dW", "db"), layer)
         keys += [(kind, 0, step) for kind in self.training.kinds() if step in self.training.steps_of(kind)]
         return keys
 

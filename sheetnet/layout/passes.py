@@ -16,6 +16,8 @@ def pass_kinds(structure: Structure, layer: int, masks: bool, loss: bool) -> lis
     s = structure
     width = s.width(layer)
     kinds = [("z", width)]
+    if s.normalised(layer):  # batch normalization: z - mean, zhat = (z - mean) / sqrt(var + eps), gamma * zhat + beta
+        kinds += [("zc", width), ("zhat", width), ("zbn", width)]
     kinds += [(helper, width if helper == "exp" else 1) for helper in ROW_ACTIVATIONS.get(s.activation(layer), ())]
     kinds.append(("a", width))
     if masks and layer < s.n_layers:

@@ -8,6 +8,9 @@ from sheetnet.model.problem import Structure
 
 TRAINING_SHEET = "Training"
 HYPER_FIRST_ROW = 4
+# cells of each update k -> k+1 (steps 0 .. K-1): its learning rate (with a schedule), the total gradient norm and
+# the clipping factor (with clip_norm)
+PER_UPDATE_COLUMNS = ("lr", "tnorm", "clip")
 
 
 class TrainingLayout:
@@ -28,12 +31,17 @@ class TrainingLayout:
                 kinds.append(("test_accuracy", 1))
         kinds += [(column, 1) for column in OPTIMIZER_COLUMNS[s.optimizer]]
         if s.steps:
+            kinds += [(column, 1) for column in PER_UPDATE_COLUMNS if self._shows(column)]
             kinds += [("gnorm", s.n_layers), ("gplot", s.n_layers)]
         self.columns: dict[str, tuple[int, int]] = {}
         col = 1
         for kind, width in kinds:
             self.columns[kind] = (col, width)
             col += width
+
+    def _shows(self, column: str) -> bool:
+        s = self.structure
+        return s.schedule != "constant" if column == "lr" else s.clip
 
     def hyper_block(self, name: str) -> Block:
         return Block(TRAINING_SHEET, HYPER_FIRST_ROW + self.hyper_names.index(name), 2, 1, 1)
@@ -45,7 +53,7 @@ class TrainingLayout:
         s = self.structure
         if kind in OPTIMIZER_COLUMNS[s.optimizer]:
             return range(1, s.steps + 1)
-        if kind in ("gnorm", "gplot"):
+        if kind in ("gnorm", "gplot", *PER_UPDATE_COLUMNS):
             return range(s.steps)
         return range(s.steps + 1)
 

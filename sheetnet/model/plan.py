@@ -9,6 +9,7 @@ import numpy as np
 from sheetnet.errors import SheetnetError
 from sheetnet.model import datasets
 from sheetnet.model.config import Config
+from sheetnet.model.options import DEFAULT_EPSILON, DEFAULT_GAMMA, NORM_START
 from sheetnet.model.problem import CHOICE_DEFAULTS, Problem, Structure
 
 WEIGHT_DECIMALS = 4
@@ -121,7 +122,7 @@ def initial_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, list]
     rng = np.random.default_rng(init.seed)
     weights, biases = [], []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        scale = np.sqrt(2.0 / fan_in) if init.scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
+        scale = init.gain * (np.sqrt(2.0 / fan_in) if init.scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out)))
         weights.append(np.round(rng.normal(0.0, scale, (fan_out, fan_in)), WEIGHT_DECIMALS))
         biases.append(np.zeros(fan_out))
     return weights, biases
@@ -188,9 +189,13 @@ def _class_points(targets: np.ndarray) -> tuple[tuple[int, ...], ...] | None:
 def _hyper(cfg: Config, structure: Structure) -> dict[str, float]:
     """The named hyper-parameter cells this structure shows, from the config keys they stand for."""
     t = cfg.training
+    epsilon = t.epsilon if t.epsilon is not None else DEFAULT_EPSILON.get(t.optimizer, 1e-8)
+    gamma = t.gamma if t.gamma is not None else DEFAULT_GAMMA.get(t.schedule, 1.0)
     every = {"learning_rate": t.learning_rate, "momentum": t.momentum, "beta1": t.beta1, "beta2": t.beta2,
-             "epsilon": t.epsilon, "l2_penalty": t.l2, "l1_penalty": t.l1, "leaky_slope": cfg.network.leaky_slope,
-             "dropout_rate": t.dropout}
+             "alpha": t.alpha, "epsilon": epsilon, "l2_penalty": t.l2, "l1_penalty": t.l1,
+             "leaky_slope": cfg.network.leaky_slope, "dropout_rate": t.dropout, "step_size": float(t.step_size),
+             "lr_gamma": gamma, "clip_norm": t.clip_norm, "bn_epsilon": cfg.network.bn_epsilon,
+             "bn_momentum": cfg.network.bn_momentum}
     return {name: every[name] for name in structure.hyper_names()}
 
 
@@ -208,6 +213,7 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
         boundary_grid=cfg.workbook.boundary_grid if dataset.inputs.shape[1] == 2 else 0,
         gradient_check=cfg.workbook.gradient_check and t.steps > 0, n_test=n_test, features=features,
         raw_names=dataset.input_names if features else (), lesson=cfg.workbook.lesson, tries=cfg.workbook.tries,
+        schedule=t.schedule, clip=t.clip_norm > 0, batch_norm=cfg.network.batch_norm,
     )
 
 
@@ -223,10 +229,16 @@ def build_problem(cfg: Config, check=None) -> Problem:
                             "class labels 0, 1, 2, ... use loss = \"cross_entropy\": --loss cross_entropy)")
     weights, biases = initial_parameters(cfg, sizes)
     structure = _structure(cfg, dataset, sizes, features, n_test)
+    smallest = min(structure.batch_size_at(step) for step in range(max(1, len(structure.batches or ((),)))))
+    if structure.batch_norm and smallest < 2:
+        raise SheetnetError(f"[network] batch_norm needs at least 2 samples in every batch (a batch of {smallest} has "
+                            f"no variance; torch refuses it too): use a larger batch_size or more samples")
     if check is not None:
         check(structure)
     masks = dropout_masks(structure, cfg.training.dropout, cfg.init.seed) if structure.dropout else {}
     # The gradient check starts on the output layer, whose gradients are never vanishingly small.
     choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}
+    norms = {(kind, layer): np.full((structure.width(layer), 1), start) for layer in range(1, structure.n_layers)
+             if structure.normalised(layer) for kind, start in NORM_START.items()}
     return Problem(structure, dataset.inputs, dataset.targets, weights, biases, _hyper(cfg, structure), masks,
-                   choices)
+                   choices, norms)

@@ -20,6 +20,8 @@ from sheetnet.model.options import (
     OPTIMIZER_HYPER,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
+    SCHEDULE_HYPER,
+    SCHEDULES,
 )
 
 FORMAT_VERSION = 1
@@ -56,6 +58,9 @@ class Structure:
     raw_names: tuple[str, ...] = ()  # names of the raw input columns when there are features
     lesson: str = ""  # what the workbook is for (About sheet)
     tries: tuple = ()  # things to try: (change, to, see, why), measured when the workbook is written
+    schedule: str = "constant"  # the learning rate of each step: constant, step, exponential or cosine
+    clip: bool = False  # gradients scaled to a total norm of at most clip_norm before each update
+    batch_norm: bool = False  # every hidden layer normalises z over the batch, then gamma * zhat + beta
 
     @property
     def n_raw(self) -> int:
@@ -95,9 +100,17 @@ class Structure:
     def activation(self, layer: int) -> str:
         return self.activations[layer - 1]
 
+    def normalised(self, layer: int) -> bool:
+        """Batch normalization between this layer's z and its activation (every hidden layer, when on)."""
+        return self.batch_norm and layer < self.n_layers
+
     def hyper_names(self) -> tuple[str, ...]:
         """The named hyper-parameter cells this structure needs, in display order."""
-        names = ["learning_rate", *OPTIMIZER_HYPER[self.optimizer]]
+        names = ["learning_rate", *OPTIMIZER_HYPER[self.optimizer], *SCHEDULE_HYPER[self.schedule]]
+        if self.clip:
+            names.append("clip_norm")
+        if self.batch_norm:
+            names += ["bn_epsilon", "bn_momentum"]
         if self.use_l2:
             names.append("l2_penalty")  # not "l2": L2 is a cell address
         if self.use_l1:
@@ -121,8 +134,10 @@ class Structure:
         elif any(a not in HIDDEN_ACTIVATIONS for a in self.activations[:-1]) or \
                 self.activations[-1] not in OUTPUT_ACTIVATIONS:
             problems.append(f"activations {list(self.activations)}")
-        if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS:
-            problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r}")
+        if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
+            problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r} / schedule {self.schedule!r}")
+        if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases)):
+            problems.append("a switch that is not true or false")
         if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
             problems.append(f"steps {self.steps!r}")
         if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
@@ -175,3 +190,5 @@ class Problem:
     hyper: dict[str, float] = field(default_factory=dict)
     masks: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, step) -> batch x width
     choices: dict[str, float] = field(default_factory=dict)  # the gradient-check sheet's editable cells
+    # batch normalization's starting values, (kind, layer) -> width x 1: gamma, beta, rmean, rvar
+    norms: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sheetnet.model.options import FEATURES, HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
+from sheetnet.model.options import FEATURES, HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, SCHEDULES
 
-__all__ = ["FEATURES", "HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS"]
+__all__ = ["FEATURES", "HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "SCHEDULES"]
 
 INIT_SCHEMES = ("he", "xavier", "explicit")
 BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
@@ -30,6 +30,9 @@ class NetworkConfig:
     leaky_slope: float = 0.01
     output: str = "linear"
     loss: str = "mse"
+    batch_norm: bool = False
+    bn_epsilon: float = 1e-5
+    bn_momentum: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,12 @@ class TrainingConfig:
     momentum: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
-    epsilon: float = 1e-8
+    alpha: float = 0.99
+    epsilon: float | None = None  # None: torch's default for the optimizer (1e-8, adagrad 1e-10)
+    schedule: str = "constant"
+    step_size: int = 50
+    gamma: float | None = None  # None: 0.5 for the step schedule, 0.99 for the exponential one
+    clip_norm: float = 0.0
     batch_size: int = 0
     train_biases: bool = True
     l2: float = 0.0
@@ -52,6 +60,7 @@ class TrainingConfig:
 class InitConfig:
     scheme: str = "he"
     seed: int = 0
+    gain: float = 1.0  # multiplies the scheme's standard deviation: > 1 for large initial weights
     weights: tuple | None = None
     biases: tuple | None = None
 

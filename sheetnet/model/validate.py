@@ -18,6 +18,7 @@ from sheetnet.model.schema import (
     MEASURES,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
+    SCHEDULES,
     SECTIONS,
     Config,
     DataConfig,
@@ -106,6 +107,16 @@ def _validate_network(raw: dict) -> NetworkConfig:
         out["output"] = _choice(s, "output", raw["output"], OUTPUT_ACTIVATIONS)
     if "loss" in raw:
         out["loss"] = _choice(s, "loss", raw["loss"], LOSSES)
+    if "batch_norm" in raw:
+        out["batch_norm"] = _boolean(s, "batch_norm", raw["batch_norm"])
+    if "bn_momentum" in raw:
+        out["bn_momentum"] = _number(s, "bn_momentum", raw["bn_momentum"])
+        if not 0 <= out["bn_momentum"] <= 1:
+            raise SheetnetError(f"[network] bn_momentum must be in [0, 1], got {out['bn_momentum']}")
+    if "bn_epsilon" in raw:
+        out["bn_epsilon"] = _number(s, "bn_epsilon", raw["bn_epsilon"])
+        if out["bn_epsilon"] <= 0:
+            raise SheetnetError(f"[network] bn_epsilon must be > 0, got {out['bn_epsilon']}")
     return NetworkConfig(**out)
 
 
@@ -119,12 +130,23 @@ def _validate_training(raw: dict) -> TrainingConfig:
         if steps > MAX_STEPS:
             raise SheetnetError(f"[training] steps: {steps} is more than {MAX_STEPS}")
         out["steps"] = steps
-    for key in ("learning_rate", "momentum", "beta1", "beta2", "epsilon", "l2", "l1", "dropout"):
+    for key in ("learning_rate", "momentum", "beta1", "beta2", "alpha", "epsilon", "l2", "l1", "dropout", "gamma",
+                "clip_norm"):
         if key in raw:
             out[key] = _number(s, key, raw[key])
     if "learning_rate" in out and out["learning_rate"] <= 0:
         raise SheetnetError(f"[training] learning_rate must be > 0, got {out['learning_rate']}")
-    for key in ("momentum", "beta1", "beta2"):
+    if "gamma" in out and out["gamma"] <= 0:
+        raise SheetnetError(f"[training] gamma must be > 0, got {out['gamma']}")
+    if "clip_norm" in out and out["clip_norm"] < 0:
+        raise SheetnetError(f"[training] clip_norm must be 0 (off) or more, got {out['clip_norm']}")
+    if "schedule" in raw:
+        out["schedule"] = _choice(s, "schedule", raw["schedule"], SCHEDULES)
+    if "step_size" in raw:
+        out["step_size"] = _number(s, "step_size", raw["step_size"], integer=True)
+        if out["step_size"] < 1:
+            raise SheetnetError(f"[training] step_size must be 1 or more, got {out['step_size']}")
+    for key in ("momentum", "beta1", "beta2", "alpha"):
         if key in out and not 0 <= out[key] < 1:
             raise SheetnetError(f"[training] {key} must be in [0, 1), got {out[key]}")
     if "epsilon" in out and out["epsilon"] <= 0:
@@ -156,6 +178,10 @@ def _validate_init(raw: dict) -> InitConfig:
         if seed < 0:
             raise SheetnetError(f"[init] seed must be 0 or more, got {seed}")
         out["seed"] = seed
+    if "gain" in raw:
+        out["gain"] = _number(s, "gain", raw["gain"])
+        if out["gain"] <= 0:
+            raise SheetnetError(f"[init] gain must be > 0, got {out['gain']}")
     if "weights" in raw:
         out["weights"] = _matrix(s, "weights", raw["weights"], 3)
     if "biases" in raw:

@@ -10,20 +10,28 @@ import numpy as np
 
 from sheetnet.model.problem import Structure
 from sheetnet.reference.maths import activate, classified_right, derivative, loss_divisor, loss_terms
+from sheetnet.reference.normalisation import Norm, normalise
+from sheetnet.reference.normalisation import backward as normalised_backward
 
 Values = dict[tuple[str, int], np.ndarray]
 
 
 def forward(structure: Structure, hyper: dict, x: np.ndarray, weights, biases, masks=None,
-            targets: np.ndarray | None = None) -> Values:
+            targets: np.ndarray | None = None, norms: dict[int, Norm] | None = None) -> Values:
     """z, softmax helpers, a (and a after dropout, with `masks`: layer -> 0/1 array) for every layer;
-    the loss terms and right/wrong per sample when `targets` are given."""
+    the loss terms and right/wrong per sample when `targets` are given. `norms` (layer -> Norm) batch-normalises
+    the hidden layers: the activation then takes gamma * zhat + beta."""
     s = structure
     slope = hyper.get("leaky_slope", 0.0)
     values: Values = {}
     prev = x
     for layer in range(1, s.n_layers + 1):
         z = prev @ weights[layer - 1].T + biases[layer - 1]
+        values[("z", layer)] = z
+        if s.normalised(layer):
+            normalised = normalise(z, norms[layer], hyper["bn_epsilon"])
+            values.update({(kind, layer): value for kind, value in normalised.items()})
+            z = normalised["zbn"]
         act = s.activation(layer)
         if act == "softmax":
             zmax = z.max(axis=1, keepdims=True)
@@ -32,7 +40,7 @@ def forward(structure: Structure, hyper: dict, x: np.ndarray, weights, biases, m
             values[("exp", layer)] = shifted
             values[("sum", layer)] = shifted.sum(axis=1, keepdims=True)
         a = activate(act, z, slope)
-        values[("z", layer)], values[("a", layer)] = z, a
+        values[("a", layer)] = a
         prev = a
         if masks is not None and layer < s.n_layers:
             prev = a * masks[layer] / (1.0 - hyper["dropout_rate"])
@@ -71,8 +79,9 @@ def layer_input(structure: Structure, x: np.ndarray, values: Values, layer: int)
 
 
 def backward(structure: Structure, hyper: dict, x: np.ndarray, weights, values: Values, targets: np.ndarray,
-             masks=None) -> Values:
-    """dL/da, dL/dz, dL/dW, dL/db of the loss (with its L2 penalty) for every layer."""
+             masks=None, norms: dict[int, Norm] | None = None) -> Values:
+    """dL/da, dL/dz, dL/dW, dL/db of the loss (with its penalties) for every layer; with batch normalization
+    (training mode, `norms` as in `forward`) also dL/d(gamma*zhat+beta), dL/dgamma and dL/dbeta."""
     s = structure
     slope = hyper.get("leaky_slope", 0.0)
     last = s.n_layers
@@ -107,5 +116,13 @@ def backward(structure: Structure, hyper: dict, x: np.ndarray, weights, values: 
             if masks is not None:
                 grad_a = grad_a * masks[layer - 1] / (1.0 - hyper["dropout_rate"])
             act = s.activation(layer - 1)
-            delta = grad_a * derivative(act, values[("z", layer - 1)], values[("a", layer - 1)], slope)
+            below = layer - 1
+            pre = values[("zbn", below)] if s.normalised(below) else values[("z", below)]
+            delta = grad_a * derivative(act, pre, values[("a", below)], slope)
+            if s.normalised(below):  # delta so far is dL/d(gamma*zhat+beta); on through the batch statistics
+                grads[("dzbn", below)] = delta
+                through = normalised_backward(delta, values[("zhat", below)], values[("var", below)][:, 0],
+                                              norms[below].gamma, hyper["bn_epsilon"])
+                grads[("dgamma", below)], grads[("dbeta", below)] = through["dgamma"], through["dbeta"]
+                delta = through["dz"]
     return grads

@@ -7,6 +7,7 @@ import numpy as np
 from sheetnet.model.problem import Problem
 from sheetnet.reference.maths import features
 from sheetnet.reference.network import data_loss, forward, penalty
+from sheetnet.reference.normalisation import Norm
 
 
 def _prefixed(prefix: str, values: dict, index: int) -> dict:
@@ -26,9 +27,18 @@ def _grid_axes(problem: Problem) -> dict:
             ("bd_x2", 0, 0): x2[:, None], ("bd_px", 0, 0): np.column_stack([np.tile(x1, grid), np.repeat(x2, grid)])}
 
 
+def _initial_norms(problem: Problem, evaluation: bool) -> dict[int, Norm]:
+    """Batch normalization's starting gamma and beta (and running statistics, in evaluation mode) per layer."""
+    s, start = problem.structure, problem.norms
+    running = [("rmean", "rvar")] if evaluation else []
+    return {layer: Norm(start[("gamma", layer)][:, 0], start[("beta", layer)][:, 0],
+                        *(start[(kind, layer)][:, 0] for kinds in running for kind in kinds))
+            for layer in range(1, s.n_layers) if s.normalised(layer)}
+
+
 def boundary_values(problem: Problem, trace: dict, final=None) -> dict:
     """The pictures: forward passes (evaluation mode) over a grid spanning the data, with the initial and
-    final parameters (`final` = (weights, biases) when given: those the spreadsheet holds, as every step's
+    final parameters (`final`, a training.Parameters, when given: those the spreadsheet holds, as every step's
     pass uses); the output (or predicted class) at each point; each hidden neuron's activation."""
     s = problem.structure
     grid, last = s.boundary_grid, s.n_layers
@@ -40,9 +50,10 @@ def boundary_values(problem: Problem, trace: dict, final=None) -> dict:
         bias_step = step if s.train_biases else 0
         weights = [trace[("W", layer, step)] for layer in range(1, last + 1)]
         biases = [trace[("b", layer, bias_step)][:, 0] for layer in range(1, last + 1)]
+        norms = _initial_norms(problem, evaluation=True)
         if variant == 1 and final is not None:
-            weights, biases = final
-        passed = forward(s, problem.hyper, points, weights, biases)
+            weights, biases, norms = final.weights, final.biases, final.norms(evaluation=True)
+        passed = forward(s, problem.hyper, points, weights, biases, norms=norms)
         values.update(_prefixed("bd_", passed, variant))
         if s.activation(last) == "softmax":
             shown = passed[("z", last)].argmax(axis=1).astype(float)
@@ -96,7 +107,7 @@ def gradient_check_values(problem: Problem, trace: dict) -> dict:
     for variant, sign in ((0, 1.0), (1, -1.0)):
         weights = [w + sign * eps * sel[:, :-1] for w, sel in zip(problem.weights, selectors, strict=True)]
         biases = [b + sign * eps * sel[:, -1] for b, sel in zip(problem.biases, selectors, strict=True)]
-        passed = forward(s, problem.hyper, x, weights, biases, masks, targets)
+        passed = forward(s, problem.hyper, x, weights, biases, masks, targets, _initial_norms(problem, False))
         losses.append(data_loss(s, passed) + penalty(s, problem.hyper, weights))
         values.update(_prefixed("gc_", passed, variant))
         for m in range(1, s.n_layers + 1):

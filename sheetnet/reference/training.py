@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sheetnet.model.options import NORM_PARAMETERS
 from sheetnet.model.problem import Problem
 from sheetnet.reference.maths import features
 from sheetnet.reference.network import backward, data_loss, forward, penalty
-from sheetnet.reference.optimizers import STATES, Optimizer
+from sheetnet.reference.normalisation import Norm, running
+from sheetnet.reference.optimizers import STATES, Optimizer, clip_factor, scheduled_rate
 from sheetnet.reference.pictures import boundary_values, gradient_check_values
 
 Key = tuple[str, int, int]
@@ -30,12 +32,13 @@ def batch(problem: Problem, step: int) -> tuple[np.ndarray, np.ndarray]:
     return network_inputs(problem)[samples], problem.targets[samples]
 
 
-def _test_pass(problem: Problem, trace: Trace, step: int, weights, biases) -> None:
-    """The held-out samples through step `step`'s parameters (evaluation mode): their loss alone, no penalty."""
+def _test_pass(problem: Problem, trace: Trace, step: int, params) -> None:
+    """The held-out samples through step `step`'s parameters (evaluation mode: no dropout, batch normalization
+    with the running statistics): their loss alone, no penalty."""
     s = problem.structure
     samples = list(s.test_samples)
-    values = forward(s, problem.hyper, network_inputs(problem)[samples], weights, biases,
-                     targets=problem.targets[samples])
+    values = forward(s, problem.hyper, network_inputs(problem)[samples], params.weights, params.biases,
+                     targets=problem.targets[samples], norms=params.norms(evaluation=True))
     for (kind, layer), value in values.items():
         trace[("te_" + kind, layer, step)] = value
     trace[("test_loss", 0, step)] = np.array([[data_loss(s, values)]])
@@ -56,7 +59,46 @@ def _record(trace: Trace, values: dict, step: int) -> None:
         trace[(kind, layer, step)] = value
 
 
-def _resync(problem: Problem, observed, step: int, weights, biases, optimizer: Optimizer) -> None:
+class Parameters:
+    """The network's current parameters: weights and biases, and batch normalization's gamma, beta and running
+    statistics (columns, per normalised layer)."""
+
+    def __init__(self, problem: Problem):
+        self.structure = problem.structure
+        self.weights = [np.array(w, dtype=float) for w in problem.weights]
+        self.biases = [np.array(b, dtype=float) for b in problem.biases]
+        self.norm = {key: np.array(value, dtype=float) for key, value in problem.norms.items()}
+
+    def trained(self, layer: int) -> tuple[str, ...]:
+        """The kinds of parameter the optimizer updates in a layer."""
+        s = self.structure
+        return ("W", *(("b",) if s.train_biases else ()), *(NORM_PARAMETERS if s.normalised(layer) else ()))
+
+    def get(self, kind: str, layer: int) -> np.ndarray:
+        if kind == "W":
+            return self.weights[layer - 1]
+        if kind == "b":
+            return self.biases[layer - 1][:, None]
+        return self.norm[(kind, layer)]
+
+    def set(self, kind: str, layer: int, value: np.ndarray) -> None:
+        if kind == "W":
+            self.weights[layer - 1] = value
+        elif kind == "b":
+            self.biases[layer - 1] = value[:, 0]
+        else:
+            self.norm[(kind, layer)] = value
+
+    def norms(self, evaluation: bool) -> dict[int, Norm]:
+        """Per normalised layer: gamma and beta, with the running statistics in evaluation mode."""
+        layers = [layer for layer in range(1, self.structure.n_layers) if self.structure.normalised(layer)]
+        return {layer: Norm(self.norm[("gamma", layer)][:, 0], self.norm[("beta", layer)][:, 0],
+                            *((self.norm[("rmean", layer)][:, 0], self.norm[("rvar", layer)][:, 0]) if evaluation
+                              else (None, None)))
+                for layer in layers}
+
+
+def _resync(problem: Problem, observed, step: int, params: Parameters, optimizer: Optimizer) -> None:
     """Continue from the spreadsheet's own parameters and optimizer state at `step`.
 
     Training at a large learning rate is chaotic: a difference of 1e-16 in summation order grows
@@ -65,48 +107,65 @@ def _resync(problem: Problem, observed, step: int, weights, biases, optimizer: O
     parameters of step k are themselves checked against step k-1), without that drift.
     """
     s = problem.structure
-    params = ("W", "b") if s.train_biases else ("W",)
     for layer in range(1, s.n_layers + 1):
-        value = observed("W", layer, step)
-        if value is not None:
-            weights[layer - 1] = value
-        if s.train_biases:
-            value = observed("b", layer, step)
+        running = ("rmean", "rvar") if s.normalised(layer) else ()
+        for kind in (*params.trained(layer), *running):
+            value = observed(kind, layer, step)
             if value is not None:
-                biases[layer - 1] = value[:, 0]
+                params.set(kind, layer, value)
         for state in STATES[s.optimizer]:
-            for param in params:
-                value = observed(f"{state}_{param}", layer, step)
+            for kind in params.trained(layer):
+                value = observed(f"{state}_{kind}", layer, step)
                 if value is not None:
-                    optimizer.state[(state, f"{param}{layer}")] = value
+                    optimizer.state[(state, f"{kind}{layer}")] = value
 
 
-def _train_step(problem: Problem, trace: Trace, step: int, values: dict, weights, biases,
+def _update(problem: Problem, trace: Trace, step: int, grads: dict, params: Parameters, optimizer: Optimizer
+            ) -> None:
+    """The optimizer's update from step `step`'s gradients (clipped, at the step's rate) into step + 1's
+    parameters and state."""
+    s = problem.structure
+    t = step + 1
+    for name, value in optimizer.columns(t).items():
+        trace[(name, 0, t)] = np.array([[value]])
+    rate = scheduled_rate(s.schedule, problem.hyper, step, s.steps)
+    if s.schedule != "constant":
+        trace[("lr", 0, step)] = np.array([[rate]])
+    factor = 1.0
+    if s.clip:
+        every = [grads[("d" + kind, layer)] for layer in range(1, s.n_layers + 1) for kind in params.trained(layer)]
+        norm, factor = clip_factor(every, problem.hyper["clip_norm"])
+        trace[("tnorm", 0, step)], trace[("clip", 0, step)] = np.array([[norm]]), np.array([[factor]])
+    for layer in range(1, s.n_layers + 1):
+        for kind in params.trained(layer):
+            new, states = optimizer.step(f"{kind}{layer}", params.get(kind, layer), grads[("d" + kind, layer)] * factor,
+                                         t, rate)
+            params.set(kind, layer, new)
+            trace[(kind, layer, t)] = new
+            for state, value in states.items():
+                trace[(f"{state}_{kind}", layer, t)] = value
+
+
+def _train_step(problem: Problem, trace: Trace, step: int, values: dict, params: Parameters,
                 optimizer: Optimizer) -> None:
-    """Backpropagate step `step`'s loss (from its forward `values`) and apply the update that makes
-    step + 1's parameters."""
+    """Backpropagate step `step`'s loss (from its forward `values`), move the running statistics and apply the
+    update that makes step + 1's parameters."""
     s = problem.structure
     x, targets = batch(problem, step)
-    grads = backward(s, problem.hyper, x, weights, values, targets, step_masks(problem, step))
+    grads = backward(s, problem.hyper, x, params.weights, values, targets, step_masks(problem, step),
+                     params.norms(evaluation=False))
     _record(trace, grads, step)
     trace[("gnorm", 0, step)] = np.array([[np.sqrt((grads[("dW", layer)] ** 2).sum())
                                            for layer in range(1, s.n_layers + 1)]])
     trace[("gplot", 0, step)] = np.maximum(trace[("gnorm", 0, step)], 1e-12)  # the chart's log-scale floor
-    t = step + 1
-    for name, value in optimizer.columns(t).items():
-        trace[(name, 0, t)] = np.array([[value]])
-    for layer in range(1, s.n_layers + 1):
-        i = layer - 1
-        weights[i], states = optimizer.step(f"W{layer}", weights[i], grads[("dW", layer)], t)
-        trace[("W", layer, t)] = weights[i]
-        for state, value in states.items():
-            trace[(f"{state}_W", layer, t)] = value
-        if s.train_biases:
-            new_bias, states = optimizer.step(f"b{layer}", biases[i][:, None], grads[("db", layer)], t)
-            biases[i] = new_bias[:, 0]
-            trace[("b", layer, t)] = new_bias
-            for state, value in states.items():
-                trace[(f"{state}_b", layer, t)] = value
+    for layer in range(1, s.n_layers):
+        if s.normalised(layer):
+            mean, var = running(params.get("rmean", layer), params.get("rvar", layer), values[("mu", layer)],
+                                values[("var", layer)], len(x), problem.hyper["bn_momentum"])
+            params.set("rmean", layer, mean)
+            params.set("rvar", layer, var)
+            trace[("rmean", layer, step + 1)], trace[("rvar", layer, step + 1)] = mean, var
+    _update(problem, trace, step, grads, params, optimizer)
 
 
 def run(problem: Problem, observed=None) -> Trace:
@@ -117,32 +176,33 @@ def run(problem: Problem, observed=None) -> Trace:
     """
     s = problem.structure
     trace: Trace = {}
-    weights = [np.array(w, dtype=float) for w in problem.weights]
-    biases = [np.array(b, dtype=float) for b in problem.biases]
+    params = Parameters(problem)
     optimizer = Optimizer(s.optimizer, problem.hyper)
     for layer in range(1, s.n_layers + 1):
-        trace[("W", layer, 0)] = weights[layer - 1]
-        trace[("b", layer, 0)] = biases[layer - 1][:, None]
+        for kind in ("W", "b", "gamma", "beta", "rmean", "rvar"):
+            if kind in ("W", "b") or s.normalised(layer):
+                trace[(kind, layer, 0)] = params.get(kind, layer)
     for step in range(s.steps + 1):
         if observed is not None and step > 0:
-            _resync(problem, observed, step, weights, biases, optimizer)
+            _resync(problem, observed, step, params, optimizer)
         x, targets = batch(problem, step)
         if s.batches is not None:
             trace[("x", 1, step)] = x
-        values = forward(s, problem.hyper, x, weights, biases, step_masks(problem, step), targets)
+        values = forward(s, problem.hyper, x, params.weights, params.biases, step_masks(problem, step), targets,
+                         params.norms(evaluation=False))
         _record(trace, values, step)
-        loss = data_loss(s, values) + penalty(s, problem.hyper, weights)
+        loss = data_loss(s, values) + penalty(s, problem.hyper, params.weights)
         trace[("loss", 0, step)] = np.array([[loss]])
         if s.classification:
             trace[("accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
         if s.n_test:
-            _test_pass(problem, trace, step, weights, biases)
+            _test_pass(problem, trace, step, params)
         if step < s.steps:
-            _train_step(problem, trace, step, values, weights, biases, optimizer)
+            _train_step(problem, trace, step, values, params, optimizer)
     if s.features:
         trace[("features", 0, 0)] = network_inputs(problem)
     if s.n_raw == 2 and s.boundary_grid > 0:
-        trace.update(boundary_values(problem, trace, final=(weights, biases)))
+        trace.update(boundary_values(problem, trace, final=params))
     if s.gradient_check and problem.choices:
         trace.update(gradient_check_values(problem, trace))
     return trace

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sheetnet.sheets.forward import ForwardPass
 from sheetnet.sheets.refs import CellView, Formula
+from sheetnet.units import batch_norm
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.losses import LOSSES, delta, gradient
 from sheetnet.units.regularisers import dropped, l1_gradient, l2_gradient
@@ -51,15 +52,29 @@ def output_gradient(forward: ForwardPass, kind: str) -> Formula:
 def hidden_gradient(forward: ForwardPass, kind: str, layer: int) -> Formula:
     """dL/da = sum over the next layer's neurons of dL/dz * weight; dL/dz = dL/da * f'(z)."""
     refs = forward.refs
-    if kind == "dA":
+    if kind == "dA":  # dL/da = sum over the next layer's neurons of dL/dz * weight
         next_dz, next_w = forward.block("dz", layer + 1), forward.params(layer + 1)[0]
         width = forward.structure.width(layer + 1)
         return lambda i, j: "=" + "+".join(
             f"{refs.cell(next_dz, i, m)}*{refs.cell(next_w, m, j)}" for m in range(width)
         )
+    if kind == "dz" and forward.structure.normalised(layer):
+        return _through_batch_norm(forward, layer)
     resolve = _resolver(forward, layer, dropout=forward.masks is not None)
     backward = ACTIVATIONS[forward.structure.activation(layer)].backward
-    return lambda i, j: "=" + backward(CellView(resolve, i, j))
+    return lambda i, j: "=" + backward(CellView(resolve, i, j))  # dL/dz, or dL/d(gamma*zhat+beta) before a norm
+
+
+def _through_batch_norm(forward: ForwardPass, layer: int) -> Formula:
+    """dL/dz of a batch-normalised layer: through gamma * zhat + beta and the batch's mean and variance."""
+    refs = forward.refs
+    g, zhat = forward.block("dzbn", layer), forward.block("zhat", layer)
+    gamma, var = forward.norm(layer)[0], forward.stats(layer)[1]
+    dgamma, dbeta = forward.block("dgamma", layer), forward.block("dbeta", layer)
+    count = len(forward.samples.samples)
+    return lambda i, j: "=" + batch_norm.input_gradient(
+        refs.cell(g, i, j), refs.cell(zhat, i, j), refs.cell(gamma, j), refs.cell(var, j), refs.cell(dgamma, j),
+        refs.cell(dbeta, j), count)
 
 
 def parameter_gradient(forward: ForwardPass, kind: str, layer: int, columns) -> Formula:
@@ -71,6 +86,11 @@ def parameter_gradient(forward: ForwardPass, kind: str, layer: int, columns) -> 
     dz = forward.block("dz", layer)
     if kind == "db":
         return lambda j, _: f"=SUM({refs.col(dz, j)})"
+    if kind in ("dgamma", "dbeta"):  # batch normalization's scale and shift
+        g, zhat = forward.block("dzbn", layer), forward.block("zhat", layer)
+        if kind == "dbeta":
+            return lambda j, _: f"=SUM({refs.col(g, j)})"
+        return lambda j, _: f"=SUMPRODUCT({refs.col(g, j)},{refs.col(zhat, j)})"
     weights = forward.params(layer)[0]
     s = forward.structure
 

@@ -8,7 +8,7 @@ redraws them. `pictures` writes the sheets; this module says what each cell comp
 from __future__ import annotations
 
 from sheetnet.layout.boundary import BOUNDARY_SHEET, NEURONS_SHEET, PASSES_SHEET
-from sheetnet.sheets.forward import ForwardPass
+from sheetnet.sheets.forward import ForwardPass, running_stats
 from sheetnet.sheets.refs import Refs, features_formula
 
 
@@ -22,7 +22,9 @@ def boundary_pass(layout, variant: int) -> ForwardPass:
     def params(layer: int):
         return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
 
-    return ForwardPass(layout, refs, "bd_", variant, lambda i: refs.row(points, i), params, absolute_params=True)
+    return ForwardPass(layout, refs, "bd_", variant, lambda i: refs.row(points, i), params, absolute_params=True,
+                       norm=lambda layer: (layout.block("gamma", layer, step), layout.block("beta", layer, step)),
+                       stats=running_stats(layout, step))
 
 
 def _axes(layout, refs: Refs, kind: str):

@@ -61,11 +61,20 @@ def training_charts(writer, ws, chart_col: int) -> None:
         accuracy.y_axis.number_format = "0%"
         charts.append(accuracy)
     col, width = training.columns["gplot"]
-    gradients = line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖",
-                           [(col + j, f"layer {j + 1}") for j in range(width)], first, training.row(s.steps - 1))
+    series = [(col + j, f"layer {j + 1}") for j in range(width)]
+    if "tnorm" in training.columns:  # with clipping: the norm the clip_norm is compared with
+        series.append((training.columns["tnorm"][0], "all parameters (before clipping)"))
+    gradients = line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖", series, first,
+                           training.row(s.steps - 1))
     gradients.y_axis.scaling.logBase = 10
     gradients.y_axis.number_format = "0.0E+0"
     charts.append(gradients)
+    if "lr" in training.columns:
+        rate = line_chart(ws, f"Learning rate per step ({s.schedule} schedule)", "learning rate",
+                          [(training.columns["lr"][0], "learning rate")], first, training.row(s.steps - 1))
+        rate.y_axis.scaling.min = 0
+        rate.y_axis.number_format = "General"
+        charts.append(rate)
     anchor = get_column_letter(chart_col)
     for index, chart in enumerate(charts):
         ws.add_chart(chart, f"{anchor}{training.header_row + index * 15}")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from sheetnet.layout import TRAINING_SHEET, Layout
 from sheetnet.layout.layers import TEST_PREFIX
-from sheetnet.model.options import OPTIMIZER_COLUMNS
+from sheetnet.model.options import OPTIMIZER_COLUMNS, TRAINED, state_of
 from sheetnet.sheets.backward import hidden_gradient, output_gradient, parameter_gradient
 from sheetnet.sheets.forward import ForwardPass, layer_pass, test_pass
 from sheetnet.sheets.refs import Formula, Refs, features_formula
 from sheetnet.sheets.updates import column_formula, update_formula
+from sheetnet.units import clipping
+from sheetnet.units.schedules import SCHEDULES
 
-FORWARD_KINDS = ("z", "max", "exp", "sum", "a", "ad", "y", "loss_terms", "correct")
+FORWARD_KINDS = ("z", "mu", "var", "zc", "zhat", "zbn", "max", "exp", "sum", "a", "ad", "y", "loss_terms", "correct")
 
 
 def _input_columns(forward: ForwardPass, layer: int):
@@ -47,6 +49,16 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
         return lambda i, j: f"=SUM({refs.whole(correct)})/{s.n_test}"
     if kind == "gnorm":
         return lambda i, j: f"=SQRT(SUMSQ({refs.whole(layout.block('dW', j + 1, step))}))"
+    if kind == "lr":
+        text = "=" + SCHEDULES[s.schedule].formula(f"A{layout.block(kind, 0, step).row}", s.steps)
+        return lambda i, j: text
+    if kind == "tnorm":
+        text = "=" + clipping.total_norm([refs.whole(layout.block(grad, layer, step))
+                                          for layer, grad in layout.parameter_gradients()])
+        return lambda i, j: text
+    if kind == "clip":
+        text = "=" + clipping.factor(refs.cell(layout.block("tnorm", 0, step)))
+        return lambda i, j: text
     if kind == "gplot":  # the chart's log scale cannot show 0: a floor at 1e-12 (the note says so)
         gnorm = layout.block("gnorm", 0, step)
         return lambda i, j: f"=MAX({refs.cell(gnorm, 0, j)},1e-12)"
@@ -65,7 +77,7 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
     if layer == 0:
         return training_formula(layout, kind, step)
     sheet = layout.block(kind, layer, step).sheet
-    if kind in ("W", "b") or kind.endswith(("_W", "_b")):
+    if kind in (*TRAINED, "rmean", "rvar") or state_of(kind):
         return update_formula(Refs(layout, sheet), kind, layer, step)
     if kind.startswith(TEST_PREFIX):
         return test_pass(layout, sheet, step).formula(kind[len(TEST_PREFIX):], layer)
@@ -75,7 +87,7 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
         return lambda i, j: f"={samples.refs.fixed(samples.inputs, samples.samples[i], j)}"
     if kind in FORWARD_KINDS:
         return forward.formula(kind, layer)
-    if kind in ("dA", "dz"):
+    if kind in ("dA", "dz", "dzbn"):
         if layer == layout.structure.n_layers:
             return output_gradient(forward, kind)
         return hidden_gradient(forward, kind, layer)

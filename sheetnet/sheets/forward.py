@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 from sheetnet.layout import Block, Layout
 from sheetnet.sheets.refs import CellView, Formula, Refs, Samples
+from sheetnet.units import batch_norm
 from sheetnet.units.activations import ACTIVATIONS, ROW_HELPERS
 from sheetnet.units.losses import LOSSES, correct, total
 from sheetnet.units.regularisers import dropped, l1_loss, l2_loss
+
+NORM_KINDS = ("mu", "var", "zc", "zhat", "zbn")
 
 
 @dataclass
@@ -29,6 +32,10 @@ class ForwardPass:
     absolute_params: bool = False  # refer to W and b with $ (they do not move with the pass's rows)
     masks: Callable[[int], Block] | None = None  # training with dropout: layer -> its mask block
     samples: Samples | None = None  # where the targets are (None: no loss)
+    # batch normalization: layer -> (gamma, beta) blocks, and layer -> the (mean, variance) blocks z is normalised
+    # with: the pass's own "mu" and "var" in training mode, the running statistics in evaluation mode
+    norm: Callable[[int], tuple[Block, Block]] | None = None
+    stats: Callable[[int], tuple[Block, Block]] | None = None
 
     @property
     def structure(self):
@@ -50,7 +57,11 @@ class ForwardPass:
         """Text of each name a unit may use, for element (i, j) of this layer's blocks."""
         refs = self.refs
 
+        normalised = self.structure.normalised(layer)
+
         def resolve(name: str, i: int, j: int) -> str:
+            if name == "z" and normalised:  # the activation reads gamma * zhat + beta
+                name = "zbn"
             if name == "y":
                 return self.samples.target(i, j)
             if name == "y_row":
@@ -74,6 +85,8 @@ class ForwardPass:
                                      f"+{refs.fixed(bias, j)}")
             return lambda i, j: (f"=SUMPRODUCT({self.layer_input(layer, i)},{refs.row(weights, j)})"
                                  f"+{refs.cell(bias, j)}")
+        if kind in NORM_KINDS:
+            return self._normalisation(kind, layer)
         if kind == "ad":
             a, mask = self.block("a", layer), self.masks(layer)
             return lambda i, j: "=" + dropped(refs.cell(a, i, j), refs.cell(mask, i, j))
@@ -94,15 +107,31 @@ class ForwardPass:
             return lambda i, j: "=" + correct(CellView(resolve, i, j), outputs)
         raise KeyError(kind)
 
-    def kinds(self, layer: int) -> list[str]:
-        """The blocks of one layer, in the order they are computed."""
-        s = self.structure
-        kinds = ["z", *ROW_HELPERS.get(s.activation(layer), {}), "a"]
-        if self.masks is not None and layer < s.n_layers:
-            kinds.append("ad")
-        if layer == s.n_layers and self.samples is not None:
-            kinds.append("loss_terms")
-        return kinds
+    def _per_neuron(self, block: Block, j: int) -> str:
+        """Neuron j's cell of a one-column block of per-neuron numbers (statistics, gamma, beta)."""
+        return self.refs.fixed(block, j) if self.absolute_params else self.refs.cell(block, j)
+
+    def _normalisation(self, kind: str, layer: int) -> Formula:
+        """Batch normalization, one column per neuron: the batch's mean and (biased) variance of z, z - mean,
+        zhat = (z - mean) / sqrt(var + bn_epsilon), and gamma * zhat + beta (what the activation reads)."""
+        refs = self.refs
+        count = len(self.samples.samples) if self.samples is not None else 0
+        if kind == "mu":
+            z = self.block("z", layer)
+            return lambda j, _: "=" + batch_norm.mean(refs.col(z, j), count)
+        if kind == "var":
+            centred = self.block("zc", layer)
+            return lambda j, _: "=" + batch_norm.variance(refs.col(centred, j), count)
+        mean, var = self.stats(layer)
+        if kind == "zc":
+            z = self.block("z", layer)
+            return lambda i, j: f"={refs.cell(z, i, j)}-{self._per_neuron(mean, j)}"
+        if kind == "zhat":
+            centred = self.block("zc", layer)
+            return lambda i, j: "=" + batch_norm.normalised(refs.cell(centred, i, j), self._per_neuron(var, j))
+        gamma, beta = self.norm(layer)
+        zhat = self.block("zhat", layer)
+        return lambda i, j: f"={self._per_neuron(gamma, j)}*{refs.cell(zhat, i, j)}+{self._per_neuron(beta, j)}"
 
     def divisor(self) -> int:
         """The mean's denominator over this pass's samples."""
@@ -135,7 +164,17 @@ def layer_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
         return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
 
     masks = (lambda layer: layout.block("mask", layer, step)) if s.dropout else None
-    return ForwardPass(layout, refs, "", step, inputs, params, masks=masks, samples=samples)
+    return ForwardPass(layout, refs, "", step, inputs, params, masks=masks, samples=samples, norm=_norm(layout, step),
+                       stats=lambda layer: (layout.block("mu", layer, step), layout.block("var", layer, step)))
+
+
+def _norm(layout: Layout, step: int) -> Callable[[int], tuple[Block, Block]]:
+    return lambda layer: (layout.block("gamma", layer, step), layout.block("beta", layer, step))
+
+
+def running_stats(layout: Layout, step: int) -> Callable[[int], tuple[Block, Block]]:
+    """Evaluation mode's statistics: the running mean and variance the training passes before `step` left."""
+    return lambda layer: (layout.block("rmean", layer, step), layout.block("rvar", layer, step))
 
 
 def test_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
@@ -147,4 +186,5 @@ def test_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
     def params(layer: int) -> tuple[Block, Block]:
         return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
 
-    return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples)
+    return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, norm=_norm(layout, step),
+                       stats=running_stats(layout, step))

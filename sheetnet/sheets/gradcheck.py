@@ -37,7 +37,9 @@ def gradcheck_pass(layout, variant: int) -> ForwardPass:
         return gl.block("gc_W", layer, variant), gl.block("gc_b", layer, variant)
 
     masks = (lambda layer: layout.block("mask", layer, 0)) if s.dropout else None
-    return ForwardPass(layout, refs, "gc_", variant, samples.row, params, masks=masks, samples=samples)
+    return ForwardPass(layout, refs, "gc_", variant, samples.row, params, masks=masks, samples=samples,
+                       norm=lambda layer: (layout.block("gamma", layer, 0), layout.block("beta", layer, 0)),
+                       stats=lambda layer: (gl.block("gc_mu", layer, variant), gl.block("gc_var", layer, variant)))
 
 
 def _analytic(layout, refs) -> str:

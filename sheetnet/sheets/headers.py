@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Structure
 from sheetnet.units.optimizers import OPTIMIZERS
 
@@ -10,7 +11,13 @@ HYPER_TEXT = {
     "momentum": "momentum: how much of the previous velocity each step keeps",
     "beta1": "Adam: decay of the first moment (mean of gradients)",
     "beta2": "Adam: decay of the second moment (mean of squared gradients)",
-    "epsilon": "Adam: added to the denominator so it is never 0",
+    "epsilon": "added to the update's denominator so it is never 0 (torch's default: 1e-8, AdaGrad 1e-10)",
+    "alpha": "RMSProp: decay of the running average of squared gradients",
+    "step_size": "step schedule: the rate is multiplied by lr_gamma every step_size steps",
+    "lr_gamma": "schedule: the factor the learning rate is multiplied by (every step_size steps, or every step)",
+    "clip_norm": "gradient clipping: the largest total gradient norm an update may use",
+    "bn_epsilon": "batch normalization: added to the batch variance before its square root",
+    "bn_momentum": "batch normalization: how far the running mean and variance move towards each batch's",
     "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
     "l1_penalty": "L1 penalty ([training] l1): l1_penalty * sum of |weights| is added to the loss",
     "leaky_slope": "leaky ReLU: slope for negative z",
@@ -52,7 +59,9 @@ def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
         return column_headers(s, kind[3:], layer)
     inputs, neurons = neuron_names(s, layer - 1), neuron_names(s, layer)
     output = layer == s.n_layers
-    states = {f"{state.name}_{p}": state.title for state in OPTIMIZERS[s.optimizer].states for p in "Wb"}
+    states = {f"{state.name}_{p}": state.title for state in OPTIMIZERS[s.optimizer].states for p in TRAINED}
+    if kind in PER_NEURON:  # one column of a batch-normalised layer's parameters band
+        return [PER_NEURON[kind]]
     if kind == "W":
         return [f"W·{name}" for name in inputs]
     if kind == "dW":
@@ -61,7 +70,10 @@ def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
         return ["b" if kind == "b" else "dL/db"]
     if kind in states:
         title = states[kind]
-        return [f"{title} b"] if kind.endswith("_b") else [f"{title} W·{name}" for name in inputs]
+        param = state_of(kind)[1]
+        if param == "W":
+            return [f"{title} W·{name}" for name in inputs]
+        return [f"{title} {PER_NEURON.get(param, param)}"]
     if kind == "x":
         return list(inputs)
     if kind in ("max", "sum"):
@@ -73,8 +85,13 @@ def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
     if output and kind in ("z", "a", "y", "exp", "dA", "dz"):
         prefix = {"z": "z", "a": "ŷ", "y": "y", "exp": "exp", "dA": "dL/dŷ", "dz": "dL/dz"}[kind]
         return _output(s, prefix, neurons)
-    prefix = {"z": "z", "a": "a", "exp": "exp", "mask": "mask", "ad": "a·mask", "dA": "dL/da", "dz": "dL/dz"}[kind]
+    prefix = {"z": "z", "a": "a", "exp": "exp", "mask": "mask", "ad": "a·mask", "dA": "dL/da", "dz": "dL/dz",
+              "zc": "z-μ", "zhat": "ẑ", "zbn": "γẑ+β", "dzbn": "dL/d(γẑ+β)"}[kind]
     return [f"{prefix} {name}" for name in neurons]
+
+
+PER_NEURON = {"gamma": "γ", "beta": "β", "dgamma": "dL/dγ", "dbeta": "dL/dβ", "mu": "batch μ", "var": "batch σ²",
+              "rmean": "running μ", "rvar": "running σ²"}
 
 
 def plural(count: int, word: str) -> str:

@@ -15,7 +15,8 @@ from sheetnet.units.activations import ACTIVATIONS
 MIN_WIDTH = 10  # characters: General numbers such as -0.12345678 or -1.234E-05 fit without ###
 BAND_NAMES = {PARAMETERS: "neuron", FORWARD: "sample", "dropout": "sample", "backward": "sample", TEST: "sample"}
 TRAINING_TITLES = {"step": "step", "loss": "loss", "test_loss": "test loss", "accuracy": "accuracy",
-                   "test_accuracy": "test accuracy", "bc1": "1-β1^t", "bc2": "1-β2^t"}
+                   "test_accuracy": "test accuracy", "bc1": "1-β1^t", "bc2": "1-β2^t",
+                   "lr": "learning rate", "tnorm": "‖gradient‖", "clip": "clip factor"}
 
 
 def _data_headers(writer, ws) -> list[tuple[int, str]]:
@@ -73,6 +74,8 @@ def _inputs_at(writer, kind: str, layer: int, step: int):
         return p.masks[(layer, step)]
     if kind in ("W", "b") and step == 0:
         return p.weights[layer - 1] if kind == "W" else p.biases[layer - 1][:, None]
+    if kind in ("gamma", "beta", "rmean", "rvar") and step == 0:
+        return p.norms[(kind, layer)]
     return None
 
 

@@ -6,10 +6,13 @@ them (z, dropout, backpropagation, gradients, the Training sheet) is explained h
 
 from __future__ import annotations
 
+from sheetnet.model.options import TRAINED
 from sheetnet.model.problem import Structure
+from sheetnet.units import batch_norm, clipping
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.losses import LINEAR_DELTA_NOTE, LOSSES, correct_note
 from sheetnet.units.optimizers import OPTIMIZERS
+from sheetnet.units.schedules import SCHEDULES
 
 FIXED_NOTES = {
     "x": "This step's mini-batch: a copy of its samples' inputs from the Data sheet. The batches "
@@ -55,7 +58,7 @@ def _gradient_note(structure: Structure, kind: str, layer: int) -> tuple[str, st
 
 def _optimizer_note(structure: Structure, kind: str) -> tuple[str, str] | None:
     optimizer = OPTIMIZERS[structure.optimizer]
-    if kind in ("W", "b"):
+    if kind in TRAINED:
         return f"update:{optimizer.name}", optimizer.update_note
     for state in optimizer.states:
         if kind.startswith(state.name + "_"):
@@ -78,6 +81,8 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
         return f"softmax:{kind}", ACTIVATIONS["softmax"].note
     if kind == "loss_terms":
         return f"loss:{s.loss}", LOSSES[s.loss].note
+    if kind in batch_norm.NOTES and (kind != "dz" or s.normalised(layer)):
+        return f"bn:{kind}", batch_norm.NOTES[kind]
     if kind in ("dA", "dz"):
         return _gradient_note(s, kind, layer)
     if kind == "dW":
@@ -86,4 +91,10 @@ def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | N
         return "loss", LOSS_NOTE + (LOSS_L2_NOTE if s.use_l2 else "")
     if kind == "correct":
         return "correct", correct_note(s.sizes[-1])
+    if kind == "lr":
+        return "lr", SCHEDULES[s.schedule].note + " The update from step k to k+1 uses the rate of row k."
+    if kind == "tnorm":
+        return "tnorm", clipping.TOTAL_NOTE
+    if kind == "clip":
+        return "clip", clipping.FACTOR_NOTE
     return _optimizer_note(s, kind)

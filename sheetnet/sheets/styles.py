@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
+from sheetnet.model.options import state_of
+
 # role -> (fill colour, font colour, number format, legend text)
 ROLES = {
     "input": ("FFF2CC", "1F3864", "General", "editable input: type a new number here"),
@@ -26,7 +28,11 @@ KIND_ROLES = {
     "vel_W": "state", "vel_b": "state", "m_W": "state", "m_b": "state", "v_W": "state", "v_b": "state",
     "x": "forward", "ad": "forward", "mask": "input", "y": "forward",
     "z": "forward", "max": "forward", "exp": "forward", "sum": "forward", "a": "forward",
-    "loss_terms": "loss", "loss": "loss", "bc1": "state", "bc2": "state",
+    "loss_terms": "loss", "loss": "loss", "bc1": "state", "bc2": "state", "s_W": "state", "s_b": "state",
+    "lr": "state", "tnorm": "gradient", "clip": "gradient",
+    "gamma": "update", "beta": "update", "dgamma": "gradient", "dbeta": "gradient", "dzbn": "gradient",
+    "mu": "forward", "var": "forward", "zc": "forward", "zhat": "forward", "zbn": "forward", "rmean": "state",
+    "rvar": "state",
     "correct": "forward", "accuracy": "percent", "gnorm": "gradient", "gplot": "gradient",
     "features": "forward", "test_loss": "loss", "test_accuracy": "percent",
     "dA": "gradient", "dz": "gradient", "dW": "gradient", "db": "gradient",
@@ -37,7 +43,8 @@ HEADER_FILL = "305496"
 
 def role_of(kind: str) -> str:
     """The colour role of a kind of block: a test-set block has its training twin's."""
-    return KIND_ROLES[kind[3:] if kind.startswith("te_") else kind]
+    kind = kind[3:] if kind.startswith("te_") else kind
+    return "state" if state_of(kind) else KIND_ROLES[kind]
 
 
 def style_name(role: str) -> str:

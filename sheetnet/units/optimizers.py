@@ -1,6 +1,7 @@
 """Optimizers: their state cells, the update, the per-step columns they need, notes and torch.
 
-`c.old` is the parameter before the update, `c.g` its gradient, `c.lr` the learning rate,
+`c.old` is the parameter before the update, `c.g` its gradient (a parenthesised product when gradients are
+clipped), `c.lr` the step's learning rate (a named cell, or the schedule's cell on the Training sheet),
 `c.prev` the state's previous value, `c.state[name]` a state cell of this step and
 `c.column[name]` one of the Training sheet's per-step cells (Adam's bias corrections).
 """
@@ -99,4 +100,39 @@ ADAM = Optimizer(
                                               betas=(hyper["beta1"], hyper["beta2"]), eps=hyper["epsilon"]),
 )
 
-OPTIMIZERS: dict[str, Optimizer] = {unit.name: unit for unit in (SGD, MOMENTUM, ADAM)}
+SQUARE_AVERAGE = State(
+    "v", "v",
+    first=lambda c: f"(1-alpha)*{c.g}^2",
+    next=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}^2",
+    note="RMSProp's running average of squared gradients: v = alpha * v_previous + (1 - alpha) * gradient^2; "
+         "v starts at 0 (torch.optim.RMSprop).",
+)
+
+RMSPROP = Optimizer(
+    "rmsprop", (SQUARE_AVERAGE,),
+    update=lambda c: f"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']})+epsilon)",
+    update_note="RMSProp update: new = old - learning_rate * gradient / (sqrt(v) + epsilon): each parameter's step "
+                "is divided by the recent size of its gradients (Adam is RMSProp plus momentum).",
+    columns=(),
+    torch=lambda params, hyper: _optim().RMSprop(params, lr=hyper["learning_rate"], alpha=hyper["alpha"],
+                                                 eps=hyper["epsilon"]),
+)
+
+SQUARE_SUM = State(
+    "s", "s",
+    first=lambda c: f"{c.g}^2",
+    next=lambda c: f"{c.prev}+{c.g}^2",
+    note="AdaGrad's sum of every squared gradient so far: s = s_previous + gradient^2; s starts at 0 "
+         "(torch.optim.Adagrad). It only grows, so every parameter's steps shrink.",
+)
+
+ADAGRAD = Optimizer(
+    "adagrad", (SQUARE_SUM,),
+    update=lambda c: f"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['s']})+epsilon)",
+    update_note="AdaGrad update: new = old - learning_rate * gradient / (sqrt(s) + epsilon), s the sum of all "
+                "squared gradients so far: parameters with large past gradients take smaller steps.",
+    columns=(),
+    torch=lambda params, hyper: _optim().Adagrad(params, lr=hyper["learning_rate"], eps=hyper["epsilon"]),
+)
+
+OPTIMIZERS: dict[str, Optimizer] = {unit.name: unit for unit in (SGD, MOMENTUM, ADAM, RMSPROP, ADAGRAD)}

@@ -162,7 +162,7 @@ class Evaluator:
         kind = node[0]
         if kind == "call":
             name, args = node[1], node[2]
-            if name in ("TRUE", "FALSE") and not args:
+            if name in ("TRUE", "FALSE", "PI") and not args:
                 return
             if name not in fx.FUNCTIONS:
                 raise SheetnetError(
@@ -245,6 +245,8 @@ class Evaluator:
             return fx.binary(node[1], left, right)
         if kind == "call" and node[1] in ("TRUE", "FALSE") and not node[2]:
             return self._eval(("bool", node[1] == "TRUE"), grid, group, cells)
+        if kind == "call" and node[1] == "PI" and not node[2]:
+            return self._eval(("num", np.pi), grid, group, cells)
         if kind == "call" and in_array and node[1] in fx.ELEMENTWISE:
             return fx.elementwise(node[1], self._eval(node[2][0], grid, group, cells, True, True))
         if kind == "call":

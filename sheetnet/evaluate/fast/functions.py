@@ -301,16 +301,20 @@ FUNCTIONS = {
     "SQRT": _unary(np.sqrt, lambda x: x >= 0),
     "TANH": _unary(np.tanh),
     "SIN": _unary(np.sin),
+    "COS": _unary(np.cos),
     "SIGN": _unary(np.sign),
+    "INT": _unary(np.floor),  # Excel's INT rounds down: INT(-2.5) is -3
     "POWER": fn_power,
+    "PI": None,  # PI() is a constant: the evaluator reads it as a number
 }
 
 # Arguments that may be ranges; everywhere else a range is read as a scalar.
 RANGE_FUNCTIONS = {"SUM", "SUMSQ", "SUMPRODUCT", "AVERAGE", "MAX", "MIN", "AND", "OR"}
 ARITY = {"IF": (1, 3), "IFERROR": (2, 2), "NOT": (1, 1), "ABS": (1, 1), "EXP": (1, 1), "LN": (1, 1),
-         "LOG10": (1, 1), "SQRT": (1, 1), "TANH": (1, 1), "SIN": (1, 1), "SIGN": (1, 1), "POWER": (2, 2)}
+         "LOG10": (1, 1), "SQRT": (1, 1), "TANH": (1, 1), "SIN": (1, 1), "COS": (1, 1), "SIGN": (1, 1),
+         "INT": (1, 1), "POWER": (2, 2), "PI": (0, 0)}
 # One-argument functions that work cell by cell on a range inside SUMPRODUCT, as in SUMPRODUCT(ABS(B5:C8)).
-ELEMENTWISE = {"ABS", "EXP", "LN", "LOG10", "SQRT", "TANH", "SIN", "SIGN"}
+ELEMENTWISE = {"ABS", "EXP", "LN", "LOG10", "SQRT", "TANH", "SIN", "COS", "SIGN", "INT"}
 
 
 def elementwise(name: str, value):
