@@ -30,7 +30,7 @@ DPI = 114  # an A3 landscape page (16.5 in) at 114 dpi is one screen wide: the p
 
 
 def _column_pixels(width: float) -> float:
-    return width * 7 + 5
+    return width * 7 + 5 if width else 0.0
 
 
 def _screen_area(sheet_xml: str) -> str:
@@ -39,7 +39,8 @@ def _screen_area(sheet_xml: str) -> str:
     for tag in re.findall(r"<col [^>]*>", sheet_xml):
         attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
         for col in range(int(attributes["min"]), int(attributes["max"]) + 1):
-            widths[col] = float(attributes.get("width", DEFAULT_WIDTH))
+            widths[col] = 0.0 if attributes.get("hidden") in ("1", "true") else \
+                float(attributes.get("width", DEFAULT_WIDTH))
     for tag in re.findall(r"<row [^>]*>", sheet_xml):
         attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
         if "ht" in attributes:

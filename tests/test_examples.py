@@ -153,3 +153,59 @@ def test_features_make_the_circles_easy():
                             "training": {"steps": 100, "learning_rate": 1.0}, "init": {"seed": 0},
                             "data": {"builtin": "circles", "n": 20, "noise": 0.1, "test_fraction": 0.25}})
     assert reference.run(plan.build_problem(raw))[("test_accuracy", 0, 100)][0, 0] == pytest.approx(0.8)
+
+
+def _trace(name):
+    problem = readback.read_problem(REPO / "workbooks" / f"{name}.xlsx")
+    return problem, reference.run(problem)
+
+
+def _gradient_sizes(problem, trace):
+    return np.array([trace[("gnorm", 0, k)][0] for k in range(problem.structure.steps)])
+
+
+def test_batch_norm_brings_layer_1s_gradient_back():
+    """The batch-norm twin of deep-sigmoid: the same data, weights and rate; Layer 1's gradient at step 0 goes from
+    7.7e-6 of the last layer's to 0.17 of it, and the loss leaves ln 2. The README quotes these numbers."""
+    plain, plain_trace = _trace("deep-sigmoid")
+    normed, normed_trace = _trace("deep-sigmoid-bn")
+    assert [w.tolist() for w in plain.weights] == [w.tolist() for w in normed.weights]
+    plain_sizes, normed_sizes = _gradient_sizes(plain, plain_trace), _gradient_sizes(normed, normed_trace)
+    ratio_plain, ratio_normed = plain_sizes[0, 0] / plain_sizes[0, -1], normed_sizes[0, 0] / normed_sizes[0, -1]
+    assert ratio_plain == pytest.approx(7.7e-6, rel=0.02) and ratio_normed == pytest.approx(0.171, rel=0.01)
+    final = normed_trace[("loss", 0, normed.structure.steps)][0, 0]
+    assert final == pytest.approx(0.592, abs=5e-4)
+    assert final < plain_trace[("loss", 0, plain.structure.steps)][0, 0] - 0.1
+    readme = (REPO / "README.md").read_text()
+    assert "0.17 of the last layer's instead of 7.7e-6" in readme and "0.592" in readme
+
+
+def test_exploding_gradients_climb_and_clipping_tames_them():
+    """Without clipping, Layer 1's gradient grows about a hundredfold and the loss reaches 5.7e19; the clipped twin
+    (the same file but clip_norm) cuts the first update to 0.053 and ends at a loss of 0.122."""
+    wild, wild_trace = _trace("exploding")
+    tame, tame_trace = _trace("exploding-clipped")
+    steps = wild.structure.steps
+    sizes = _gradient_sizes(wild, wild_trace)
+    assert sizes[0, 0] == pytest.approx(3.65, abs=0.01) and sizes[-1, 0] == pytest.approx(318, rel=0.01)
+    assert wild_trace[("loss", 0, steps)][0, 0] == pytest.approx(5.66e19, rel=0.01)
+    factors = [tame_trace[("clip", 0, k)][0, 0] for k in range(steps)]
+    assert factors[0] == pytest.approx(0.053, abs=5e-4) and max(factors) < 1
+    assert tame_trace[("loss", 0, steps)][0, 0] == pytest.approx(0.122, abs=5e-4)
+    for number in ("3.6", "318", "5.7e19"):
+        assert number in wild.structure.lesson
+
+
+def test_the_optimizer_comparison_is_measured():
+    """The About sheet's comparison: every optimizer on the same start; the adaptive ones beat plain SGD."""
+    from sheetnet.api import lessons
+
+    problem = readback.read_problem(REPO / "workbooks" / "moons-optimizers.xlsx")
+    lines = lessons.optimizer_comparison(problem)
+    losses = {line.split(":")[0].split()[0]: float(line.split("loss ")[1].split()[0]) for line in lines}
+    assert losses == pytest.approx({"sgd": 0.29, "momentum": 0.194, "adam": 0.017, "rmsprop": 0.019,
+                                    "adagrad": 0.173}, rel=0.01)
+    assert "lowest" in next(line for line in lines if line.startswith("adam"))
+    assert "at step 5." in next(line for line in lines if line.startswith("rmsprop"))  # the first to halve it
+    adam = reference.run(problem)[("loss", 0, problem.structure.steps)][0, 0]
+    assert adam == pytest.approx(losses["adam"], rel=3e-3)  # the workbook's own run is the comparison's adam

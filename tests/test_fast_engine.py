@@ -146,6 +146,32 @@ def test_random_expressions_agree_with_libreoffice(soffice, tmp_path, seed):
     assert not differ, differ[:5]
 
 
+# Examples whose training amplifies a rounding difference step after step: two engines that sum in a
+# different order drift apart (measured: 1e-13 at step 0, 1e-8 by step 8 and 1e-4 by step 30 in
+# deep-sigmoid-bn, whose batch statistics over 4 samples divide by small spreads). They are compared cell by
+# cell over their first steps; the check, which restarts every step from the engine's own parameters, covers
+# the rest (test_libreoffice_check_passes_on_chaotic_examples), and test_chaos_is_real shows the sensitivity.
+CHAOTIC = {"deep-sigmoid-bn": 3}  # name -> steps compared cell by cell
+
+
+def test_chaos_is_real():
+    """A relative change of 1e-13 in one initial weight moves deep-sigmoid-bn's final loss by more than 1e-9."""
+    from sheetnet import reference
+    from sheetnet.check import readback
+
+    problem = readback.read_problem(REPO / "workbooks" / "deep-sigmoid-bn.xlsx")
+    before = reference.loss_history(problem)
+    problem.weights[0][0, 0] *= 1 + 1e-13
+    after = reference.loss_history(problem)
+    assert abs(after[1] / before[1] - 1) < 1e-13 and abs(after[-1] / before[-1] - 1) > 1e-9  # 10,000 times
+
+
+@pytest.mark.parametrize("name", sorted(CHAOTIC))
+def test_libreoffice_check_passes_on_chaotic_examples(soffice, name):
+    report = api.check(REPO / "workbooks" / f"{name}.xlsx", "libreoffice")
+    assert report.ok, report.details()
+
+
 @pytest.mark.parametrize("name", list(example_configs()))
 def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, name):
     path = REPO / "workbooks" / f"{name}.xlsx"
@@ -157,15 +183,23 @@ def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, name):
     from sheetnet.check import readback
     from sheetnet.layout import Layout
 
-    result = Layout(readback.problem_from_package(package).structure).block("gc_result", 0, 0)
+    layout = Layout(readback.problem_from_package(package).structure)
+    result = layout.block("gc_result", 0, 0)
     conditioned = {(result.sheet, result.row + 2, result.col), (result.sheet, result.row + 4, result.col)}
+    compared = 0
     for sheet in package.sheet_order:
+        if name in CHAOTIC and not sheet.startswith("Layer "):
+            continue
         cells = package.sheet(sheet)
         for row, col in zip(cells.formula_rows.tolist(), cells.formula_cols.tolist(), strict=True):
             if (sheet, row, col) in conditioned:
                 continue
+            if name in CHAOTIC and row >= layout.layers.block_top(CHAOTIC[name]):
+                continue
+            compared += 1
             a, b = fast.get(sheet, row, col), real.get(sheet, row, col)
             assert _same(a, b, exact_errors=False), (sheet, row, col, a, b)
+    assert compared > 1000
 
 
 def test_small_workbook_fast_equals_formulas_cell_by_cell(tmp_path):

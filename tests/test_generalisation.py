@@ -122,6 +122,31 @@ def test_regenerate_keeps_the_split_the_features_and_the_penalties(tmp_path):
         assert {n: first.read(n) for n in first.namelist()} == {n: second.read(n) for n in second.namelist()}
 
 
+def test_regenerate_keeps_schedule_clipping_batch_norm_and_comparison(tmp_path):
+    path = build(tmp_path, network={"sizes": [2, 3, 1], "batch_norm": True, "bn_momentum": 0.2},
+                 training={"steps": 2, "optimizer": "rmsprop", "alpha": 0.9, "schedule": "step", "step_size": 1,
+                           "gamma": 0.7, "clip_norm": 0.3},
+                 workbook={"compare_optimizers": True})
+    wb = load_workbook(path)
+    gamma = Layout(readback.read_problem(path).structure).block("gamma", 1, 0)
+    wb[gamma.sheet][gamma.cell()].value = 1.25  # a learner's edit of a starting gamma
+    wb.save(path)
+    (tmp_path / "again").mkdir()
+    out = tmp_path / "again" / path.name
+    result = CliRunner().invoke(main, ["regenerate", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "batch-norm" in result.output
+    old, new = readback.read_problem(path), readback.read_problem(out)
+    assert new.structure.batch_norm and new.structure.schedule == "step" and new.structure.compare_optimizers
+    assert new.hyper == old.hyper and new.hyper["clip_norm"] == 0.3 and new.hyper["bn_momentum"] == 0.2
+    assert new.norms[("gamma", 1)][0, 0] == 1.25
+    (tmp_path / "twice").mkdir()  # the first file went through openpyxl: compare two of sheetnet's own
+    twice = tmp_path / "twice" / path.name
+    assert CliRunner().invoke(main, ["regenerate", str(out), "-o", str(twice)]).exit_code == 0
+    with zipfile.ZipFile(out) as first, zipfile.ZipFile(twice) as second:
+        assert {n: first.read(n) for n in first.namelist()} == {n: second.read(n) for n in second.namelist()}
+
+
 def test_features_need_two_inputs(tmp_path):
     csv = tmp_path / "three.csv"
     csv.write_text("a,b,c,y\n1,2,3,0\n2,3,4,1\n")

@@ -77,6 +77,10 @@ RICH = {
     "adagrad-step-schedule": dict(
         network={"sizes": [2, 3, 1], "activation": "tanh"},
         training={"steps": 3, "optimizer": "adagrad", "schedule": "step", "step_size": 1}),
+    "batch-norm-adagrad-batches-test-set": dict(
+        network={"sizes": [2, 3, 2, 1], "batch_norm": True, "activation": ["tanh", "relu"]},
+        training={"steps": 2, "optimizer": "adagrad", "batch_size": 4, "clip_norm": 0.5},
+        data={"builtin": "moons", "n": 10, "test_fraction": 0.2}),
     "sigmoid-mse-momentum": dict(
         network={"sizes": [2, 3, 2, 1], "activation": ["tanh", "sigmoid"], "output": "sigmoid"},
         training={"steps": 2, "optimizer": "momentum"}),

@@ -18,6 +18,7 @@ from .conftest import build, problem_of
 # Classic functions every target engine (Excel 2010, LibreOffice, formulas) evaluates.
 ALLOWED_FUNCTIONS = {
     "SUMPRODUCT", "SUM", "IF", "AND", "OR", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
+    "COS", "PI", "INT",  # learning-rate schedules
 }
 
 VARIANTS = {
@@ -33,6 +34,11 @@ VARIANTS = {
         network={"sizes": [2, 3, 2], "output": "softmax", "loss": "cross_entropy"},
         training={"optimizer": "adam", "l2": 0.01, "train_biases": False},
         data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),
+    "rmsprop-cosine-clip": dict(
+        network={"sizes": [2, 3, 1]}, training={"optimizer": "rmsprop", "schedule": "cosine", "clip_norm": 0.05}),
+    "adagrad-batch-norm-step-schedule": dict(
+        network={"sizes": [2, 3, 3, 1], "batch_norm": True, "activation": ["tanh", "relu"]},
+        training={"optimizer": "adagrad", "schedule": "step", "step_size": 1, "batch_size": 2}),
     "softmax-mse": dict(
         network={"sizes": [2, 3, 2], "output": "softmax"},
         data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),

@@ -33,7 +33,7 @@ def write(problem, out: str | Path, force: bool = False, progress=None) -> int:
     from sheetnet.api import lessons
     from sheetnet.sheets import workbook
 
-    return workbook.write_workbook(problem, out, force=force, progress=progress, tries=lessons.tries(problem))
+    return workbook.write_workbook(problem, out, force=force, progress=progress, measured=lessons.measured(problem))
 
 
 def build(cfg: Config, out: str | Path, force: bool = False, progress=None) -> int:

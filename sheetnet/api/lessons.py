@@ -4,12 +4,16 @@ workbook is written, so the About sheet can say what the learner will see happen
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 
 from sheetnet import reference
 from sheetnet.layout import Layout, quote_sheet
+from sheetnet.model.options import DEFAULT_EPSILON, OPTIMIZERS
 from sheetnet.model.problem import Problem
+from sheetnet.model.schema import TrainingConfig
+from sheetnet.sheets.measured import Measured
 
 
 def _words(see: str, steps: int) -> str:
@@ -88,6 +92,42 @@ def default_tries(problem: Problem) -> list[tuple[str, float, str, str]]:
     return tries
 
 
+def _with_optimizer(problem: Problem, name: str) -> Problem:
+    """The same network, data, initial weights and learning rate, trained by another optimizer with torch's
+    defaults for it (the workbook's own optimizer keeps the workbook's settings)."""
+    result = copy.deepcopy(problem)
+    result.structure = dataclasses.replace(problem.structure, optimizer=name)
+    defaults = TrainingConfig()
+    own = {} if name != problem.structure.optimizer else problem.hyper
+    result.hyper = {**problem.hyper, "momentum": defaults.momentum, "beta1": defaults.beta1, "beta2": defaults.beta2,
+                    "alpha": defaults.alpha, "epsilon": DEFAULT_EPSILON.get(name, 1e-8), **own}
+    return result
+
+
+def optimizer_comparison(problem: Problem) -> list[str]:
+    """One sentence per optimizer: its loss after the workbook's steps, and when it first reached half the starting
+    loss; the best is named."""
+    s = problem.structure
+    if not s.compare_optimizers or s.steps == 0:
+        return []
+    results = {}
+    for name in OPTIMIZERS:
+        with np.errstate(all="ignore"):
+            trace = reference.run(_with_optimizer(problem, name))
+        results[name] = [float(trace[("loss", 0, k)][0, 0]) for k in range(s.steps + 1)]
+    target = results[s.optimizer][0] / 2
+    best = min(results, key=lambda name: results[name][-1] if np.isfinite(results[name][-1]) else np.inf)
+    lines = []
+    for name, losses in results.items():
+        first = next((k for k, loss in enumerate(losses) if loss <= target), None)
+        reached = f"first below {target:.3g} (half the starting loss) at step {first}" if first is not None else \
+            f"never below {target:.3g} (half the starting loss)"
+        mark = " (this workbook)" if name == s.optimizer else ""
+        lowest = " - the lowest" if name == best else ""
+        lines.append(f"{name}{mark}: loss {losses[-1]:.3g} at step {s.steps}{lowest}; {reached}.")
+    return lines
+
+
 def tries(problem: Problem) -> list[str]:
     """One sentence per thing to try: the cell, the new value, and what changes, measured."""
     s = problem.structure
@@ -103,3 +143,18 @@ def tries(problem: Problem) -> list[str]:
                    f"{_words(see, s.steps)} goes from {_number(before, see)} to {_number(after, see)}")
         lines.append(f"Set {_cell(layout, change)} to {to:g}: {outcome}." + (f" {why}" if why else ""))
     return lines
+
+
+def loss_spans_decades(problem: Problem, decades: float = 3.0) -> bool:
+    """Whether the training loss's largest value is more than 10^decades times its smallest positive one:
+    on a linear axis every step but the largest would then sit on the floor (an exploding loss)."""
+    with np.errstate(all="ignore"):
+        trace = reference.run(problem)
+    losses = np.array([trace[("loss", 0, k)][0, 0] for k in range(problem.structure.steps + 1)])
+    shown = losses[np.isfinite(losses) & (losses > 0)]
+    return len(shown) > 1 and bool(shown.max() > shown.min() * 10 ** decades)
+
+
+def measured(problem: Problem) -> Measured:
+    """Everything the About sheet and the charts show that depends on the numbers the workbook computes."""
+    return Measured(tries(problem), optimizer_comparison(problem), loss_spans_decades(problem))

@@ -15,6 +15,7 @@ from sheetnet.check import readback
 from sheetnet.files import check_writable
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
+from sheetnet.model.options import NORM_START
 from sheetnet.model.problem import Problem
 
 
@@ -37,6 +38,7 @@ def _raw_config(old: Problem) -> dict:
                  "features": list(s.features or ("x1", "x2"))},
         "workbook": {"boundary_grid": s.boundary_grid if s.n_raw == 2 else WorkbookConfig.boundary_grid,
                      "gradient_check": s.gradient_check or s.steps == 0, "lesson": s.lesson,
+                     "compare_optimizers": s.compare_optimizers,
                      "tries": [{"change": c, "to": to, "see": see, "why": why} for c, to, see, why in s.tries]},
     }
 
@@ -74,10 +76,17 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
             kept_masks += 1
     if new.choices and old.choices:
         new.choices.update(old.choices)
+    kept_norms = [key for key, values in old.norms.items()
+                  if key in new.norms and new.norms[key].shape == values.shape and not reseeded]
+    for key in kept_norms:
+        new.norms[key] = old.norms[key]
     count = write(new, target, force=True)
     kept = f"data ({len(new.inputs)} samples), hyper-parameters"
     if kept_masks:
         kept += f", {kept_masks} dropout mask block(s)"
+    if kept_norms:
+        layers = len(kept_norms) // len(NORM_START)
+        kept += f", initial batch-norm parameters and running statistics of {layers} layer(s)"
     if kept_layers:
         kept += f", initial parameters of layer(s) {', '.join(map(str, kept_layers))}"
     if redrawn:

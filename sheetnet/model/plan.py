@@ -214,6 +214,7 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
         gradient_check=cfg.workbook.gradient_check and t.steps > 0, n_test=n_test, features=features,
         raw_names=dataset.input_names if features else (), lesson=cfg.workbook.lesson, tries=cfg.workbook.tries,
         schedule=t.schedule, clip=t.clip_norm > 0, batch_norm=cfg.network.batch_norm,
+        compare_optimizers=cfg.workbook.compare_optimizers,
     )
 
 

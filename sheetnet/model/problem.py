@@ -61,6 +61,7 @@ class Structure:
     schedule: str = "constant"  # the learning rate of each step: constant, step, exponential or cosine
     clip: bool = False  # gradients scaled to a total norm of at most clip_norm before each update
     batch_norm: bool = False  # every hidden layer normalises z over the batch, then gamma * zhat + beta
+    compare_optimizers: bool = False  # the About sheet measures every optimizer on this network
 
     @property
     def n_raw(self) -> int:
@@ -136,7 +137,8 @@ class Structure:
             problems.append(f"activations {list(self.activations)}")
         if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
             problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r} / schedule {self.schedule!r}")
-        if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases)):
+        if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases,
+                                                       self.compare_optimizers)):
             problems.append("a switch that is not true or false")
         if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
             problems.append(f"steps {self.steps!r}")

@@ -88,6 +88,9 @@ class WorkbookConfig:
     # things to try, each measured by the reference when the workbook is written:
     # (change: a named cell or "W<layer>", to: the new value, see: what to measure, why: one sentence or "")
     tries: tuple = ()
+    # the About sheet compares the optimizers: the same data, initial weights and learning rate trained with
+    # each one (measured by the reference when the workbook is written)
+    compare_optimizers: bool = False
 
 
 @dataclass(frozen=True)

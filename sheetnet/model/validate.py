@@ -249,6 +249,8 @@ def _validate_workbook(raw: dict) -> WorkbookConfig:
         out["boundary_grid"] = grid
     if "gradient_check" in raw:
         out["gradient_check"] = _boolean("workbook", "gradient_check", raw["gradient_check"])
+    if "compare_optimizers" in raw:
+        out["compare_optimizers"] = _boolean("workbook", "compare_optimizers", raw["compare_optimizers"])
     if "lesson" in raw:
         if not isinstance(raw["lesson"], str):
             raise SheetnetError(f"[workbook] lesson must be text, got {raw['lesson']!r}")

@@ -23,8 +23,18 @@ SHEET_TEXT = {
 }
 LAYER_TEXT = ("the {role}: one block of rows per training step, in three bands: the parameters W (a row per neuron) "
               "and b with their gradients dL/dW and dL/db; the forward pass z = W·a + b and a = f(z), one row per "
-              "sample{output}; the backward pass dL/da and dL/dz. The next block's parameters are this block's "
-              "minus learning_rate times its gradients.")
+              "sample{output}; the backward pass dL/da and dL/dz.{norm} The next block's parameters are this "
+              "block's {update}.")
+NORM_TEXT = (" With batch normalization the parameters band adds gamma, beta, the batch's mean and variance and "
+             "the running ones, the forward band z - mean, zhat and gamma*zhat+beta, the backward band "
+             "dL/d(gamma*zhat+beta).")
+
+
+def update_words(optimizer: str) -> str:
+    """How the next step's parameters come from this step's, in words."""
+    if optimizer == "sgd":
+        return "minus learning_rate times its gradients"
+    return f"updated by {optimizer} from its gradients and the optimizer's state (the grey cells)"
 
 
 def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
@@ -45,6 +55,15 @@ def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
         lines.append(("L2 penalty", "l2_penalty * sum of squared weights is added to the loss"))
     if s.dropout:
         lines.append(("dropout", "fixed 0/1 masks on the hidden layers, scaled by 1 / (1 - dropout_rate)"))
+    if s.schedule != "constant":
+        lines.append(("schedule", f"{s.schedule}: each update's learning rate is a cell on Training (charted)"))
+    if s.clip:
+        lines.append(("clipping", "before each update every gradient is scaled so that their total norm is at "
+                                  "most clip_norm (the norm and the factor are on Training)"))
+    if s.batch_norm:
+        lines.append(("batch norm", "every hidden layer normalises z over the batch (mean 0, variance 1), then "
+                                    "gamma * zhat + beta, trained; test rows and pictures use the running mean and "
+                                    "variance"))
     return lines
 
 
@@ -55,7 +74,8 @@ def _sheet_lines(layout: Layout, extra_sheets: list[str]) -> list[tuple[str, str
         output = layer == s.n_layers
         lines.append((f"Layer {layer}", LAYER_TEXT.format(
             role="output layer" if output else "hidden layer",
-            output=", with the target y, the loss and whether it is right" if output else "")))
+            output=", with the target y, the loss and whether it is right" if output else "",
+            norm=NORM_TEXT if s.normalised(layer) else "", update=update_words(s.optimizer))))
     lines.append(("Training", SHEET_TEXT["Training"]))
     lines += [(name, SHEET_TEXT[name]) for name in extra_sheets]
     return lines
@@ -115,8 +135,13 @@ def write_about(writer, extra_sheets: list[str]) -> None:
     for label, text in _network_lines(layout, writer.formula_total):
         lines.add(label, text)
     lines.heading("Things to try (what you will see is measured: the numbers are this workbook's)")
-    for text in [*writer.tries, *_static_tries(layout)]:
+    for text in [*writer.measured.tries, *_static_tries(layout)]:
         lines.add("•", text)
+    if writer.measured.comparison:
+        lines.heading("Each optimizer on this network (the same data, initial weights and learning rate; "
+                      "measured when this file was written)")
+        for text in writer.measured.comparison:
+            lines.add("•", text)
     lines.heading("The sheets")
     for label, text in _sheet_lines(layout, extra_sheets):
         lines.add(label, text)

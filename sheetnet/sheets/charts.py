@@ -50,8 +50,14 @@ def training_charts(writer, ws, chart_col: int) -> None:
     losses = [(training.columns["loss"][0], "training loss")]
     if "test_loss" in training.columns:
         losses.append((training.columns["test_loss"][0], "test loss"))
-    charts = [line_chart(ws, "Loss per step", "loss", losses, first, last)]
-    charts[0].y_axis.number_format = "General"
+    if writer.measured.log_loss:  # an exploding loss: a linear axis would flatten every step but the last
+        loss = line_chart(ws, "Loss per step (log scale)", "loss", losses, first, last)
+        loss.y_axis.scaling.logBase = 10
+        loss.y_axis.number_format = "0.0E+0"
+    else:
+        loss = line_chart(ws, "Loss per step", "loss", losses, first, last)
+        loss.y_axis.number_format = "General"
+    charts = [loss]
     if "accuracy" in training.columns:
         accuracies = [(training.columns["accuracy"][0], "training accuracy")]
         if "test_accuracy" in training.columns:
@@ -63,10 +69,11 @@ def training_charts(writer, ws, chart_col: int) -> None:
     col, width = training.columns["gplot"]
     series = [(col + j, f"layer {j + 1}") for j in range(width)]
     if "tnorm" in training.columns:  # with clipping: the norm the clip_norm is compared with
-        series.append((training.columns["tnorm"][0], "all parameters (before clipping)"))
+        series.append((training.columns["tnorm"][0], "all (before clipping)"))
     gradients = line_chart(ws, "Gradient size per layer (log scale)", "‖dL/dW‖", series, first,
                            training.row(s.steps - 1))
     gradients.y_axis.scaling.logBase = 10
+    gradients.visible_cells_only = False  # its floored columns are hidden: the table shows each size once
     gradients.y_axis.number_format = "0.0E+0"
     charts.append(gradients)
     if "lr" in training.columns:

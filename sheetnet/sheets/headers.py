@@ -86,7 +86,7 @@ def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
         prefix = {"z": "z", "a": "ŷ", "y": "y", "exp": "exp", "dA": "dL/dŷ", "dz": "dL/dz"}[kind]
         return _output(s, prefix, neurons)
     prefix = {"z": "z", "a": "a", "exp": "exp", "mask": "mask", "ad": "a·mask", "dA": "dL/da", "dz": "dL/dz",
-              "zc": "z-μ", "zhat": "ẑ", "zbn": "γẑ+β", "dzbn": "dL/d(γẑ+β)"}[kind]
+              "zc": "z-μ", "zhat": "ẑ", "zbn": "γẑ+β", "dzbn": "dL/dbn"}[kind]
     return [f"{prefix} {name}" for name in neurons]
 
 

@@ -6,6 +6,7 @@ from openpyxl.utils import get_column_letter
 
 from sheetnet.layout import DATA_FIRST_ROW, DATA_SHEET, FIRST_BLOCK_ROW, TRAINING_SHEET, layer_sheet
 from sheetnet.layout.layers import FORWARD, PARAMETERS, TEST
+from sheetnet.sheets.about import update_words
 from sheetnet.sheets.charts import training_charts
 from sheetnet.sheets.headers import BAND_LEGEND, HYPER_TEXT, column_headers, plural, row_names
 from sheetnet.sheets.rawrows import RAW_FROM_STEP
@@ -113,9 +114,10 @@ def write_layer(writer, layer: int) -> None:
     title = ACTIVATIONS[s.activation(layer)].title
     writer.text(ws, 1, 1, f"Layer {layer}, the {kind}: {plural(s.fan_in(layer), 'input')} -> "
                 f"{plural(s.width(layer), 'neuron')}, {title}", TITLE_FONT)
-    writer.text(ws, 2, 1, "One block of rows per training step: the parameters with their gradients, the "
-                "forward pass (one row per sample), the backward pass. Step k+1's parameters are step k's "
-                "minus learning_rate times their gradients.", SUBTITLE_FONT)
+    norm = " (batch-normalised)" if s.normalised(layer) else ""
+    writer.text(ws, 2, 1, f"One block of rows per training step: the parameters with their gradients, the "
+                f"forward pass{norm} (one row per sample), the backward pass. Step k+1's parameters are step k's "
+                f"{update_words(s.optimizer)}.", SUBTITLE_FONT)
     writer.text(ws, 3, 1, BAND_LEGEND, SUBTITLE_FONT)
     headers = _headers(writer, layer)
     for step in range(s.steps + 1):
@@ -123,12 +125,12 @@ def write_layer(writer, layer: int) -> None:
         _layer_step(writer, ws, layer, step, headers)
     writer.raw_now = False
     ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
-    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["A"].width = 9  # the band labels: "backward" is the longest
     ws.column_dimensions["B"].width = max(10, len(f"sample {s.n_samples}") + 2)
     widths: dict[int, int] = {}
     for columns in headers.values():
-        for col, text in columns:
-            widths[col] = max(widths.get(col, MIN_WIDTH), len(text) + 2)
+        for col, text in columns:  # a header is bold but short: one character of margin
+            widths[col] = max(widths.get(col, MIN_WIDTH), len(text) + 1)
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
 
@@ -174,5 +176,9 @@ def write_training(writer) -> None:
     ws.column_dimensions["A"].width = 16
     for col, text in _training_headers(writer)[1:]:
         ws.column_dimensions[get_column_letter(col)].width = max(12, len(text) + 2)
+    if "gplot" in training.columns:  # the chart's floored copy of the gradient sizes: charted, not shown
+        col, width = training.columns["gplot"]
+        for j in range(width):
+            ws.column_dimensions[get_column_letter(col + j)].hidden = True
     if s.steps >= 1:
         training_charts(writer, ws, training.last_column() + 2)

@@ -23,6 +23,7 @@ from sheetnet.model.problem import Problem
 from sheetnet.sheets.about import write_about
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
+from sheetnet.sheets.measured import Measured
 from sheetnet.sheets.network_sheets import write_data, write_layer, write_training
 from sheetnet.sheets.notes import note_for
 from sheetnet.sheets.pictures import add_boundary_chart, write_boundary, write_neurons, write_passes
@@ -35,9 +36,10 @@ from sheetnet.sheets.styles import (
 
 
 class Writer:
-    def __init__(self, problem: Problem, progress=None, tries: list[str] | None = None, file_name: str = "FILE.xlsx"):
+    def __init__(self, problem: Problem, progress=None, measured: Measured | None = None,
+                 file_name: str = "FILE.xlsx"):
         self.progress = progress or (lambda done: None)
-        self.tries = tries or []  # things to try, measured by the caller (the writer never runs the reference)
+        self.measured = measured or Measured()  # by the caller: the writer never runs the reference
         self.file_name = file_name
         self.problem = problem
         self.structure = problem.structure
@@ -141,10 +143,10 @@ class Writer:
         return self.wb
 
 
-def workbook_bytes(problem: Problem, progress=None, tries: list[str] | None = None,
+def workbook_bytes(problem: Problem, progress=None, measured: Measured | None = None,
                    file_name: str = "FILE.xlsx") -> tuple[bytes, int]:
     """The .xlsx file for a problem, and its number of formula cells."""
-    writer = Writer(problem, progress, tries, file_name)
+    writer = Writer(problem, progress, measured, file_name)
     wb = writer.build()
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -153,9 +155,9 @@ def workbook_bytes(problem: Problem, progress=None, tries: list[str] | None = No
 
 
 def write_workbook(problem: Problem, path: str | Path, force: bool = False, progress=None,
-                   tries: list[str] | None = None) -> int:
+                   measured: Measured | None = None) -> int:
     """Write the workbook atomically; returns the number of formula cells."""
-    data, count = workbook_bytes(problem, progress, tries, Path(path).name)
+    data, count = workbook_bytes(problem, progress, measured, Path(path).name)
     write_atomic(Path(path), data, force=force)
     return count
 
