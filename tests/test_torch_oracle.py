@@ -98,6 +98,9 @@ GRID = {
     "batchnorm-rmsprop-clip-l2-frozen": dict(network={"sizes": [2, 4, 1], "activation": "sigmoid", "batch_norm": True},
                                              training={"optimizer": "rmsprop", "clip_norm": 0.1, "l2": 0.01,
                                                        "train_biases": False, "schedule": "step", "step_size": 2}),
+    # the digits' own defaults (softmax, cross-entropy, Adam, consecutive mini-batches read where they stand)
+    "digits-consecutive-batches": dict(network={"sizes": [64, 6, 10]}, training={"batch_size": 8},
+                                       data={"builtin": "digits", "n": 40, "held_out": 8}),
     "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
                                       training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
                                       data={"builtin": "moons", "n": 8}),
@@ -257,7 +260,8 @@ def test_grid_covers_every_option():
                                   ("clip", s.clip), ("batch norm", s.batch_norm),
                                   ("batch norm with dropout and a test set",
                                    s.batch_norm and s.dropout and s.n_test > 0),
-                                  ("batch norm with mini-batches", s.batch_norm and s.batches is not None))
+                                  ("batch norm with mini-batches", s.batch_norm and s.batches is not None),
+                                  ("consecutive batches", s.batches is not None and not s.copies_batches))
                   if on}
     assert seen["activation"] == set(config.HIDDEN_ACTIVATIONS)
     assert seen["output"] == set(config.OUTPUT_ACTIVATIONS)
@@ -268,7 +272,7 @@ def test_grid_covers_every_option():
     assert seen["l1 with"] == {*config.OPTIMIZERS, "l2", "alone"}  # L1 with every optimizer, alone and with L2
     assert flags == {"batches", "l2", "dropout", "frozen", "deep", "xavier", "explicit", "test set",
                      "test set with dropout", "clip", "batch norm", "batch norm with dropout and a test set",
-                     "batch norm with mini-batches"}
+                     "batch norm with mini-batches", "consecutive batches"}
 
 
 def test_softplus_case_crosses_its_threshold():

@@ -155,6 +155,34 @@ def loss_spans_decades(problem: Problem, decades: float = 3.0) -> bool:
     return len(shown) > 1 and bool(shown.max() > shown.min() * 10 ** decades)
 
 
+def outcome(problem: Problem) -> str:
+    """Where training gets to, in numbers: the loss, the accuracy, and on the held-out samples."""
+    s = problem.structure
+    if s.steps == 0:
+        return ""
+    with np.errstate(all="ignore"):
+        trace = reference.run(problem)
+
+    def history(kind: str) -> list[float]:
+        return [float(trace[(kind, 0, k)][0, 0]) for k in range(s.steps + 1)]
+
+    loss = history("loss")
+    text = f"The training loss goes from {loss[0]:.3g} to {loss[-1]:.3g} in {s.steps} steps"
+    if s.classification:
+        accuracy = history("accuracy")
+        text += f", the share of its {'batch' if s.batches else 'samples'} classified right from " \
+                f"{accuracy[0]:.0%} to {accuracy[-1]:.0%}"
+    if s.n_test:
+        test_loss = history("test_loss")
+        text += f". On the {s.n_test} held-out samples the test loss ends at {test_loss[-1]:.3g}"
+        if s.classification:
+            tests = history("test_accuracy")
+            best = int(np.argmax(tests))
+            text += f" and {tests[-1]:.0%} are classified right at step {s.steps} (the most: {tests[best]:.0%}, " \
+                    f"at step {best})"
+    return text + "."
+
+
 def measured(problem: Problem) -> Measured:
     """Everything the About sheet and the charts show that depends on the numbers the workbook computes."""
-    return Measured(tries(problem), optimizer_comparison(problem), loss_spans_decades(problem))
+    return Measured(tries(problem), optimizer_comparison(problem), loss_spans_decades(problem), outcome(problem))

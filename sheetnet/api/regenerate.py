@@ -22,7 +22,7 @@ from sheetnet.model.problem import Problem
 def _raw_config(old: Problem) -> dict:
     s = old.structure
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
-                "batch_size": len(s.batches[0]) if s.batches else 0, "schedule": s.schedule}
+                "batch_size": len(s.batches[0]) if s.batches else 0, "schedule": s.schedule, "shuffle": s.shuffle}
     # Named cells -> config keys (the cells are named so that none reads as a cell address).
     cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout", "lr_gamma": "gamma"}
     network_keys = ("leaky_slope", "bn_epsilon", "bn_momentum")
@@ -55,8 +55,10 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
     new, _, _ = prepare(cfg)  # refused here, before any work, when the workbook would be too large
     names = {"input_names": old.structure.input_names, "raw_names": old.structure.raw_names} \
         if new.structure.features == old.structure.features else {}
+    image = old.structure.image_side if new.structure.sizes[0] == old.structure.sizes[0] else 0
     new.structure = replace(new.structure, **names, target_names=old.structure.target_names,
-                            dataset=old.structure.dataset)
+                            dataset=old.structure.dataset, image_side=image)
+    new.drawing = old.drawing if image else None
     reseeded = "seed" in overrides.get("init", {})
     kept_layers, redrawn = [], []
     for i, (w_old, b_old) in enumerate(zip(old.weights, old.biases, strict=True)):

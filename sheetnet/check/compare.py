@@ -79,6 +79,8 @@ def compared_keys(layout: Layout, diverged_at: int | None) -> list:
         kind, _, index = key
         if kind.startswith(("bd_", "nr_")):
             return not (index == 1 or kind == "nr_grid")
+        if kind.startswith(("dr_", "gl_", "wp_")):  # the final parameters' pictures; the initial weights stay
+            return kind == "wp_img" and index == 0
         if kind.startswith("gc_") or kind == "features":
             return True
         return index < diverged_at or (index == diverged_at and kind in PARAMETER_KINDS)

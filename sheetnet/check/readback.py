@@ -87,7 +87,8 @@ def problem_from_package(package: Package) -> Problem:
     norms = {(kind, layer): read_block(package, layout.block(kind, layer, 0),
                                        f"starting {NORM_WORDS[kind]}, layer {layer}")
              for layer in range(1, structure.n_layers) if structure.normalised(layer) for kind in NORM_WORDS}
-    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms)
+    drawing = read_block(package, layout.block("dr_x", 0, 0), "drawing") if layout.digits is not None else None
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms, drawing)
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -33,6 +33,8 @@ def layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) ->
         return previous if previous is not None else trace[(prefix + "a", layer - 1, index)]
     if prefix == "bd_":
         return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
+    if prefix == "dr_":
+        return trace[("dr_in", 0, 0)]
     inputs = network_inputs(problem)
     if prefix == "te_":
         return inputs[list(s.test_samples)]

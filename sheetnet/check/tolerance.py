@@ -27,7 +27,7 @@ OVERFLOW = 1e300  # a spreadsheet number this large stands for the reference's i
 def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray | None:
     """The sum of the sizes of what a cell was computed from, where rounding may exceed 1e-9 of its value."""
     kind, layer, index = key
-    prefix = kind[:3] if kind.startswith(("bd_", "gc_", "te_")) else ""
+    prefix = kind[:3] if kind.startswith(("bd_", "gc_", "te_", "dr_")) else ""
     base = kind[len(prefix):]
     if base == "z":
         weights, bias = pass_parameters(problem, trace, prefix, layer, index)

@@ -89,7 +89,7 @@ class LayerLayout:
             kinds[PARAMETERS] += [(f"{state}_{param}", fan_in if param == "W" else 1) for param in trained]
         if norm:
             kinds[PARAMETERS] += [("mu", 1), ("var", 1), ("rmean", 1), ("rvar", 1)]
-        if layer == 1 and s.batches is not None:
+        if layer == 1 and s.copies_batches:
             kinds[FORWARD].append(("x", fan_in))
         kinds[FORWARD].append(("z", width))
         if norm:

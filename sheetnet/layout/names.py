@@ -38,6 +38,14 @@ def describe(layout, key: tuple[str, int, int], i: int, j: int) -> str:
             return "gradient check: is the choice a parameter of the network"
         sign = "+" if step == 0 else "-"
         return f"gradient check: {kind[3:]} ({sign}epsilon), layer {layer}, row {i + 1}, column {j + 1}"
+    if kind.startswith("dr_"):
+        return f"Draw sheet: {kind[3:]}" + (f", layer {layer}" if layer else "") + f", row {i + 1}, column {j + 1}"
+    if kind.startswith("gl_"):
+        return f"Test digits: picture {layer + 1}, {kind[3:]}" + (f", row {i + 1}, column {j + 1}"
+                                                               if kind == "gl_img" else "")
+    if kind == "wp_img":
+        variant = "initial" if step == 0 else "final"
+        return f"Weights: neuron {layer + 1}'s {variant} weights, row {i + 1}, column {j + 1}"
     if kind == "nr_grid":
         return f"neuron picture, layer {layer}, neuron {step + 1}, row {i + 1}, column {j + 1}"
     if kind.startswith("bd_"):

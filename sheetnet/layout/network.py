@@ -13,6 +13,7 @@ from __future__ import annotations
 from sheetnet.layout.boundary import BoundaryLayout, has_boundary
 from sheetnet.layout.cells import Block, layer_sheet
 from sheetnet.layout.data import DATA_FIRST_ROW, DATA_SHEET, DataLayout
+from sheetnet.layout.digits import DigitsLayout, has_digit_sheets
 from sheetnet.layout.gradcheck import GradcheckLayout
 from sheetnet.layout.layers import FIRST_BLOCK_ROW, LayerLayout
 from sheetnet.layout.names import describe
@@ -37,6 +38,7 @@ class Layout:
         self.hyper_names = self.training.hyper_names
         self.boundary = BoundaryLayout(s) if has_boundary(s) else None
         self.gradcheck = GradcheckLayout(s) if s.gradient_check and s.steps > 0 else None
+        self.digits = DigitsLayout(s) if has_digit_sheets(s) else None
 
     # --- blocks -----------------------------------------------------------------------------
     def block(self, kind: str, layer: int, step: int) -> Block:
@@ -52,6 +54,10 @@ class Layout:
             if self.boundary is None:
                 raise KeyError((kind, layer, step))
             return self.boundary.block(kind, layer, step)
+        if kind.startswith(("dr_", "gl_", "wp_")):
+            if self.digits is None:
+                raise KeyError((kind, layer, step))
+            return self.digits.block(kind, layer, step)
         if layer == 0:
             return self.training.block(kind, step)
         group = self.layers.groups[layer][kind]
@@ -118,6 +124,8 @@ class Layout:
             keys += self.boundary.keys()
         if self.gradcheck is not None:
             keys += self.gradcheck.keys()
+        if self.digits is not None:
+            keys += self.digits.keys()
         return keys
 
     # --- Data and Training sheets ------------------------------------------------------------
@@ -150,6 +158,9 @@ class Layout:
             if kind in self.training.columns:
                 first = self.block(kind, 0, 0)
                 names[f"{kind}_history"] = Block(first.sheet, first.row, first.col, s.steps + 1, 1)
+        if self.digits is not None:
+            names["draw_input"] = self.block("dr_x", 0, 0)
+            names["draw_probabilities"] = self.block("dr_prob", 0, 0)
         last = s.n_layers
         names["outputs_init"] = self.block("a", last, 0)
         names["outputs_final"] = self.block("a", last, s.steps)
@@ -186,6 +197,8 @@ class Layout:
         if self.boundary is not None:
             points = self.boundary.block("bd_px", 0, 0)
             rows = max(rows, points.row + points.nrows)
+        if self.digits is not None:
+            rows = max(rows, self.digits.last_row())
         return rows
 
     def last_column(self) -> int:

@@ -43,6 +43,8 @@ def measure(layout: Layout) -> Size:
         rows = max(rows, points.row + points.nrows)
     if layout.gradcheck is not None:
         sheets.append("Gradient check")
+    if layout.digits is not None:
+        sheets += ["Draw", *(["Test digits"] if layout.digits.shown else []), "Weights"]
     hidden = ["Grid passes"] if layout.boundary is not None else []
     return Size(sheets + hidden + ["sheetnet"], layout.formula_count(), rows, layout.last_column())
 

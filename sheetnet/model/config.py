@@ -13,6 +13,7 @@ from sheetnet.errors import SheetnetError
 from sheetnet.files import read_text
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
+    DATASET_DEFAULTS,
     FEATURES,
     HIDDEN_ACTIVATIONS,
     INIT_SCHEMES,
@@ -60,8 +61,29 @@ def apply_overrides(raw: dict, overrides: dict[str, dict]) -> dict:
     return raw
 
 
+def with_dataset_defaults(raw: dict) -> dict:
+    """The built-in dataset's own defaults (DATASET_DEFAULTS) for every key the user did not give."""
+    data = raw.get("data", {})
+    builtin = data.get("builtin") if isinstance(data, dict) and not {"csv", "inputs"} & set(data) else None
+    if builtin not in DATASET_DEFAULTS:
+        return raw
+    raw = {section: dict(body) if isinstance(body, dict) else body for section, body in raw.items()}
+    for section, defaults in DATASET_DEFAULTS[builtin].items():
+        body = raw.setdefault(section, {})
+        if not isinstance(body, dict):
+            continue
+        for key, value in defaults.items():
+            if key == "held_out" and "test_fraction" in body:
+                continue  # the user's own split
+            if key == "sizes" and body.get("_sizes_from_data"):
+                continue  # --hidden gave the hidden widths: the data gives the rest
+            body.setdefault(key, value)
+    return raw
+
+
 def from_dict(raw: dict, *, base_dir: str = ".") -> Config:
     """Validate a parsed TOML document (or an equivalent dict) into a Config."""
+    raw = with_dataset_defaults(raw)
     network = raw.get("network", {})
     sizes_from_data = isinstance(network, dict) and network.pop("_sizes_from_data", False)
     check_keys(raw)

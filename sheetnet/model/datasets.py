@@ -7,6 +7,7 @@ are exactly the numbers every engine computes with (a spreadsheet stores 15 sign
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,31 @@ def gauss(n: int, noise: float, seed: int, classes: int = 2, one_hot: bool = Fal
     return _finish("gauss", points, labels, classes, one_hot)
 
 
+DIGITS_FILE = Path(__file__).parent / "data" / "digits.csv.gz"
+DIGITS_TOTAL = 1797
+DIGIT_SIDE = 8  # each digit is an 8x8 image of grey levels 0..16
+DIGIT_LEVELS = 16
+
+
+def digit_names() -> tuple[str, ...]:
+    """Pixel columns, row by row: r1c1 .. r8c8 would read as cell addresses, so p11 .. p88 (row, column)."""
+    return tuple(f"p{r + 1}{c + 1}" for r in range(DIGIT_SIDE) for c in range(DIGIT_SIDE))
+
+
+def digits(n: int, seed: int) -> Dataset:
+    """`n` of the 1,797 UCI handwritten digits, drawn in a seeded random order (so that consecutive rows are
+    already a shuffled mini-batch); grey levels scaled from 0..16 to 0..1; one-hot targets, one per digit."""
+    if not 1 <= n <= DIGITS_TOTAL:
+        raise SheetnetError(f"[data] digits has {DIGITS_TOTAL} samples: n must be 1 to {DIGITS_TOTAL}, got {n}")
+    with gzip.open(DIGITS_FILE, "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",")
+    order = np.random.default_rng(seed).permutation(len(table))[:n]
+    chosen = table[order]
+    labels = chosen[:, -1].astype(int)
+    return Dataset(chosen[:, :-1] / DIGIT_LEVELS, np.eye(10)[labels], digit_names(),
+                   tuple(f"digit {d}" for d in range(10)), "digits")
+
+
 BUILTIN_DESCRIPTIONS = {
     "xor": "the four corners of the unit square; target 1 where exactly one input is 1 (n and noise ignored)",
     "exam": "hours studied and prior knowledge -> passed (1) or failed (0)",
@@ -117,6 +143,8 @@ BUILTIN_DESCRIPTIONS = {
     "moons": "two interleaving half circles; 2 classes",
     "spiral": "arms of a spiral, one class per arm (as many arms as softmax outputs, else 2)",
     "gauss": "Gaussian blobs on a circle, one class per blob (as many as softmax outputs, else 2)",
+    "digits": "1,797 handwritten digits, 8x8 grey levels scaled to 0..1, 10 classes (UCI; CC BY 4.0); "
+              "n picks a seeded subset",
 }
 
 

@@ -30,6 +30,8 @@ def load_dataset(cfg: Config) -> datasets.Dataset:
     seed = cfg.init.seed
     one_hot = cfg.network.output == "softmax"
     n = data.n if data.n is not None else datasets.DEFAULT_N
+    if data.builtin == "digits":
+        return datasets.digits(n, seed)
     if data.builtin == "xor":
         return datasets.xor()
     if data.builtin == "exam":
@@ -157,11 +159,14 @@ def _explicit_parameters(cfg: Config, sizes: tuple[int, ...]) -> tuple[list, lis
     return weights, biases
 
 
-def mini_batches(n_samples: int, batch_size: int, seed: int) -> tuple[tuple[int, ...], ...] | None:
-    """A fixed, seeded order: one shuffle, cut into batches of `batch_size` (the last may be smaller)."""
+def mini_batches(n_samples: int, batch_size: int, seed: int,
+                 shuffle: bool = True) -> tuple[tuple[int, ...], ...] | None:
+    """A fixed, seeded order: one shuffle (or the data's own order), cut into batches of `batch_size` (the last
+    may be smaller). Without the shuffle every batch is a block of consecutive rows that the Layer sheets read
+    where it stands on the Data sheet, instead of copying it."""
     if batch_size == 0 or batch_size >= n_samples:
         return None
-    order = np.random.default_rng(seed + 1).permutation(n_samples)
+    order = np.random.default_rng(seed + 1).permutation(n_samples) if shuffle else np.arange(n_samples)
     return tuple(tuple(int(i) for i in order[start:start + batch_size])
                  for start in range(0, n_samples, batch_size))
 
@@ -207,7 +212,8 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
         optimizer=t.optimizer, steps=t.steps, n_samples=n_train,
         input_names=features or dataset.input_names, target_names=dataset.target_names,
         train_biases=t.train_biases, use_l2=t.l2 > 0, use_l1=t.l1 > 0, dataset=dataset.name, seed=cfg.init.seed,
-        init_scheme=cfg.init.scheme, batches=mini_batches(n_train, t.batch_size, cfg.init.seed),
+        init_scheme=cfg.init.scheme, batches=mini_batches(n_train, t.batch_size, cfg.init.seed, t.shuffle),
+        shuffle=t.shuffle, image_side=_image_side(dataset, features),
         dropout=t.dropout > 0, classification=bool(np.isin(dataset.targets, (0.0, 1.0)).all()),
         class_points=_class_points(dataset.targets[:n_train]),
         boundary_grid=cfg.workbook.boundary_grid if dataset.inputs.shape[1] == 2 else 0,
@@ -216,6 +222,19 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
         schedule=t.schedule, clip=t.clip_norm > 0, batch_norm=cfg.network.batch_norm,
         compare_optimizers=cfg.workbook.compare_optimizers,
     )
+
+
+def _image_side(dataset: datasets.Dataset, features) -> int:
+    """8 for the digits (8x8 images: the Draw, Test digits and Weights sheets), 0 for other data."""
+    return datasets.DIGIT_SIDE if dataset.name == "digits" and not features and \
+        dataset.inputs.shape[1] == datasets.DIGIT_SIDE ** 2 else 0
+
+
+def first_drawing(structure: Structure, inputs: np.ndarray) -> np.ndarray:
+    """The Draw sheet's starting picture, in grey levels 0..16: the first test digit (or the first sample)."""
+    side = structure.image_side
+    sample = structure.test_samples[0] if structure.n_test else 0
+    return np.round(inputs[sample] * datasets.DIGIT_LEVELS).reshape(side, side)
 
 
 def build_problem(cfg: Config, check=None) -> Problem:
@@ -241,5 +260,6 @@ def build_problem(cfg: Config, check=None) -> Problem:
     choices = {**CHOICE_DEFAULTS, "gc_layer": float(structure.n_layers)}
     norms = {(kind, layer): np.full((structure.width(layer), 1), start) for layer in range(1, structure.n_layers)
              if structure.normalised(layer) for kind, start in NORM_START.items()}
+    drawing = first_drawing(structure, dataset.inputs) if structure.image_side else None
     return Problem(structure, dataset.inputs, dataset.targets, weights, biases, _hyper(cfg, structure), masks,
-                   choices, norms)
+                   choices, norms, drawing)

@@ -62,6 +62,14 @@ class Structure:
     clip: bool = False  # gradients scaled to a total norm of at most clip_norm before each update
     batch_norm: bool = False  # every hidden layer normalises z over the batch, then gamma * zhat + beta
     compare_optimizers: bool = False  # the About sheet measures every optimizer on this network
+    shuffle: bool = True  # the mini-batches were cut from a seeded shuffle (False: from the rows in order)
+    image_side: int = 0  # the inputs are a side x side image (the digits: 8): Draw, Test digits, Weights sheets
+
+    @property
+    def copies_batches(self) -> bool:
+        """Whether a Layer 1 block copies its mini-batch's inputs: only when a batch is not consecutive rows."""
+        return self.batches is not None and any(
+            list(batch) != list(range(batch[0], batch[0] + len(batch))) for batch in self.batches)
 
     @property
     def n_raw(self) -> int:
@@ -138,7 +146,7 @@ class Structure:
         if self.loss not in LOSSES or self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
             problems.append(f"loss {self.loss!r} / optimizer {self.optimizer!r} / schedule {self.schedule!r}")
         if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases,
-                                                       self.compare_optimizers)):
+                                                       self.compare_optimizers, self.shuffle)):
             problems.append("a switch that is not true or false")
         if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
             problems.append(f"steps {self.steps!r}")
@@ -162,6 +170,9 @@ class Structure:
                 or not isinstance(entry[1], (int, float)) or entry[2] not in MEASURES or not isinstance(entry[3], str)
                 for entry in self.tries):
             problems.append("lesson or tries")
+        if self.image_side and (self.image_side not in (8,) or self.n_raw != self.image_side ** 2
+                                or self.sizes[-1] != 10):
+            problems.append(f"image_side {self.image_side!r}")
         if not isinstance(self.boundary_grid, int) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
             problems.append(f"boundary_grid {self.boundary_grid!r}")
         if problems:
@@ -194,3 +205,4 @@ class Problem:
     choices: dict[str, float] = field(default_factory=dict)  # the gradient-check sheet's editable cells
     # batch normalization's starting values, (kind, layer) -> width x 1: gamma, beta, rmean, rvar
     norms: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    drawing: np.ndarray | None = None  # the Draw sheet's grey levels (image_side x image_side), when it has one

@@ -13,7 +13,18 @@ from sheetnet.model.options import FEATURES, HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZ
 __all__ = ["FEATURES", "HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "SCHEDULES"]
 
 INIT_SCHEMES = ("he", "xavier", "explicit")
-BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss")
+BUILTIN_DATASETS = ("xor", "exam", "circles", "moons", "spiral", "gauss", "digits")
+
+# A dataset's own defaults, for keys the user did not give: `sheetnet new digits -o digits.xlsx` must make a
+# workbook that trains a real classifier and that a spreadsheet still opens (measured: README, digits.toml).
+DATASET_DEFAULTS = {
+    "digits": {
+        "network": {"sizes": [64, 16, 10], "output": "softmax", "loss": "cross_entropy"},
+        "training": {"steps": 40, "optimizer": "adam", "learning_rate": 0.02, "batch_size": 32, "shuffle": False},
+        "data": {"n": 1100, "held_out": 100},
+        "workbook": {"gradient_check": False},
+    },
+}
 
 # Largest layer width and step count we accept. A hidden neuron's dL/da cell sums one term per
 # neuron of the next layer; at 100 neurons that formula is ~3,500 characters, inside Excel's 8,192.
@@ -50,6 +61,7 @@ class TrainingConfig:
     gamma: float | None = None  # None: 0.5 for the step schedule, 0.99 for the exponential one
     clip_norm: float = 0.0
     batch_size: int = 0
+    shuffle: bool = True  # mini-batches from one seeded shuffle; False: consecutive rows, in the data's order
     train_biases: bool = True
     l2: float = 0.0
     l1: float = 0.0

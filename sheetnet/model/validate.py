@@ -165,6 +165,8 @@ def _validate_training(raw: dict) -> TrainingConfig:
         out["batch_size"] = batch
     if "train_biases" in raw:
         out["train_biases"] = _boolean(s, "train_biases", raw["train_biases"])
+    if "shuffle" in raw:
+        out["shuffle"] = _boolean(s, "shuffle", raw["shuffle"])
     return TrainingConfig(**out)
 
 

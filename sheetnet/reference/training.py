@@ -11,6 +11,7 @@ import numpy as np
 
 from sheetnet.model.options import NORM_PARAMETERS
 from sheetnet.model.problem import Problem
+from sheetnet.reference.digits import digit_values
 from sheetnet.reference.maths import features
 from sheetnet.reference.network import backward, data_loss, forward, penalty
 from sheetnet.reference.normalisation import Norm, running
@@ -186,7 +187,7 @@ def run(problem: Problem, observed=None) -> Trace:
         if observed is not None and step > 0:
             _resync(problem, observed, step, params, optimizer)
         x, targets = batch(problem, step)
-        if s.batches is not None:
+        if s.copies_batches:
             trace[("x", 1, step)] = x
         values = forward(s, problem.hyper, x, params.weights, params.biases, step_masks(problem, step), targets,
                          params.norms(evaluation=False))
@@ -205,6 +206,8 @@ def run(problem: Problem, observed=None) -> Trace:
         trace.update(boundary_values(problem, trace, final=params))
     if s.gradient_check and problem.choices:
         trace.update(gradient_check_values(problem, trace))
+    if s.image_side:
+        trace.update(digit_values(problem, trace, params))
     return trace
 
 

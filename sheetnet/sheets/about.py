@@ -20,6 +20,12 @@ SHEET_TEXT = {
                 "points on it: the decision boundary.",
     "Neurons": "what each hidden neuron responds to over the input plane, after training.",
     "Gradient check": "checks one gradient against a finite difference: nudge a parameter, watch the loss move.",
+    "Draw": "draw a digit in an 8x8 grid (type 16 to draw, 0 to erase): the trained network reads it at once, "
+            "with its ten probabilities.",
+    "Test digits": "held-out digits as pictures, each with its true digit and what the trained network reads; the "
+                   "misread ones in red.",
+    "Weights": "each first-layer neuron's 64 weights as a picture, before and after training: the strokes it "
+               "looks for.",
 }
 LAYER_TEXT = ("the {role}: one block of rows per training step, in three bands: the parameters W (a row per neuron) "
               "and b with their gradients dL/dW and dL/db; the forward pass z = W·a + b and a = f(z), one row per "
@@ -41,7 +47,8 @@ def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
     s = layout.structure
     hidden = ", ".join(f"{w} {a}" for w, a in zip(s.sizes[1:-1], s.activations[:-1], strict=True))
     batch = "the whole dataset every step" if s.batches is None else (
-        f"mini-batches of {len(s.batches[0])} (a fixed shuffle; step k uses batch k mod {len(s.batches)})")
+        f"mini-batches of {len(s.batches[0])} ({'a fixed shuffle' if s.shuffle else 'consecutive rows of Data'}; "
+        f"step k uses batch k mod {len(s.batches)})")
     lines = [
         ("network", f"{plural(s.sizes[0], 'input')} -> hidden {'layer' if s.n_layers == 2 else 'layers'}: {hidden}"
                     f" -> {plural(s.sizes[-1], 'output')} ({s.activations[-1]})"),
@@ -131,6 +138,9 @@ def write_about(writer, extra_sheets: list[str]) -> None:
     if s.lesson:
         lines.heading("The lesson")
         lines.add(None, s.lesson)
+    if writer.measured.outcome:
+        lines.heading("What training does here (measured when this file was written)")
+        lines.add(None, writer.measured.outcome)
     lines.heading("The network")
     for label, text in _network_lines(layout, writer.formula_total):
         lines.add(label, text)

@@ -25,7 +25,7 @@ def _input_columns(forward: ForwardPass, layer: int):
     if layer > 1:
         block = forward.block(forward.output_kind(layer - 1), layer - 1)
         return lambda i: refs.col(block, i)
-    if forward.structure.batches is not None:
+    if forward.structure.copies_batches:
         x = forward.layout.block("x", 1, forward.index)
         return lambda i: refs.col(x, i)
     return forward.samples.col

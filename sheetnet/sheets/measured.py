@@ -14,3 +14,4 @@ class Measured:
     tries: list[str] = field(default_factory=list)  # things to try, with what they change
     comparison: list[str] = field(default_factory=list)  # each optimizer on this network
     log_loss: bool = False  # the loss spans so many decades that a linear axis would flatten all but one step
+    outcome: str = ""  # where training gets to: loss, accuracy, test accuracy, in numbers

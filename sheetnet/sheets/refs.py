@@ -85,7 +85,9 @@ class Samples:
         return self.refs.fixed_row(self.inputs, self.samples[i])
 
     def col(self, j: int) -> str:
-        return self.refs.fixed(self.inputs, 0, j, len(self.samples) - 1, j)
+        """Input j over the samples, which are consecutive rows (all of them, or a batch that is not copied)."""
+        first = self.samples[0]
+        return self.refs.fixed(self.inputs, first, j, first + len(self.samples) - 1, j)
 
     def target(self, i: int, j: int) -> str:
         return self.refs.fixed(self.targets, self.samples[i], j)

@@ -21,6 +21,7 @@ from sheetnet.layout import (
 )
 from sheetnet.model.problem import Problem
 from sheetnet.sheets.about import write_about
+from sheetnet.sheets.digits import write_digit_sheets
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
 from sheetnet.sheets.measured import Measured
@@ -135,6 +136,8 @@ class Writer:
         if self.layout.boundary is not None:
             write_passes(self)
             add_boundary_chart(self)
+        if self.layout.digits is not None:
+            extra += write_digit_sheets(self)
         write_about(self, extra)
         self.meta_sheet()
         self.print_setup()
