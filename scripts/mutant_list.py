@@ -26,6 +26,13 @@ FP = "sheetnet/evaluate/fast/parser.py"
 CT = "sheetnet/check/tolerance.py"
 CC = "sheetnet/check/compare.py"
 RB = "sheetnet/reference/training.py"
+SC = "sheetnet/units/schedules.py"
+CL = "sheetnet/units/clipping.py"
+BN = "sheetnet/units/batch_norm.py"
+RNM = "sheetnet/reference/normalisation.py"
+DG = "sheetnet/sheets/digits.py"
+RD = "sheetnet/reference/digits.py"
+RC = "sheetnet/api/continuation.py"
 
 WRITER = [
     (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},{c.z})"', "ReLU lets negatives through"),
@@ -59,12 +66,25 @@ WRITER = [
     (OP, 'first=lambda c: f"(1-beta2)*{c.g}^2"', 'first=lambda c: f"(1-beta2)*{c.g}"', "Adam v starts from g, not g^2"),
     (OP, "f\"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)\"", "f\"/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)\"", "Adam epsilon inside the square root"),
     (OP, 'lambda step: f"1-beta1^{step}"', 'lambda step: f"1-beta1^({step}-1)"', "Adam bias correction one step late"),
+    (OP, 'next=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}^2"', 'next=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}"', "RMSProp averages g, not g^2"),
+    (OP, "update=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']})+epsilon)\"", "update=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']}+epsilon))\"", "RMSProp epsilon inside the root"),
+    (OP, 'next=lambda c: f"{c.prev}+{c.g}^2"', 'next=lambda c: f"{c.prev}+{c.g}"', "AdaGrad sums g, not g^2"),
+    (SC, 'lambda k, steps: f"learning_rate*lr_gamma^INT({k}/step_size)"', 'lambda k, steps: f"learning_rate*lr_gamma^INT(({k}+1)/step_size)"', "step schedule one step early"),
+    (SC, 'lambda k, steps: f"learning_rate*(1+COS(PI()*{k}/{steps}))/2"', 'lambda k, steps: f"learning_rate*(1+COS(PI()*{k}/{steps}))"', "cosine schedule twice the rate"),
+    (CL, 'return f"MIN(1,clip_norm/({norm_cell}+{CLIP_EPSILON:g}))"', 'return f"clip_norm/({norm_cell}+{CLIP_EPSILON:g})"', "clipping also scales small gradients up"),
+    (BN, 'return f"SUMSQ({centred_column})/{count}"', 'return f"SUMSQ({centred_column})/({count}-1)"', "batch variance unbiased in training mode"),
+    (BN, 'return f"{gamma}/SQRT({var}+bn_epsilon)/{count}*({count}*{g}-{dbeta}-{zhat}*{dgamma})"', 'return f"{gamma}/SQRT({var}+bn_epsilon)*{g}"', "batch norm backward ignores the batch statistics"),
+    (BN, 'return f"(1-bn_momentum)*{previous}+bn_momentum*{batch_var}*{count}/{count - 1}"', 'return f"(1-bn_momentum)*{previous}+bn_momentum*{batch_var}"', "running variance biased"),
+    (DG, 'text = f"IF({cells[c]}=MAX({row}),{c},{text})"', 'text = f"IF({cells[c]}=MAX({row}),{c + 1},{text})"', "digits read off by one"),
+    (DG, 'return lambda i, j: f"={refs.fixed(grid, j // side, j % side)}/{GREY_LEVELS}"', 'return lambda i, j: f"={refs.fixed(grid, j % side, j // side)}/{GREY_LEVELS}"', "drawing read column by column"),
+    (DG, 'return lambda i, j: f"={refs.fixed(weights, layer, i * side + j)}"', 'return lambda i, j: f"={refs.fixed(weights, layer, j * side + i)}"', "weight pictures transposed"),
+    (DG, 'refs, weights, side = Refs(layout, WEIGHTS_SHEET), layout.block("W", 1, 0 if index == 0 else s.steps), dl.side', 'refs, weights, side = Refs(layout, WEIGHTS_SHEET), layout.block("W", 1, 0), dl.side', "final weight pictures show the initial weights"),
     (R, 'return f"{value}*{mask}/(1-dropout_rate)"', 'return f"{value}*{mask}"', "dropout without inverted scaling"),
     (R, 'return f"+2*l2_penalty*{weight}"', 'return f"+l2_penalty*{weight}"', "L2 gradient without the 2"),
     (R, "return f\"+l2_penalty*({'+'.join(f'SUMSQ({w})' for w in weights)})\"", "return f\"+2*l2_penalty*({'+'.join(f'SUMSQ({w})' for w in weights)})\"", "L2 penalty doubled in the loss"),
     (R, "return f\"+l1_penalty*SIGN({weight})\"", "return f\"+l1_penalty*{weight}\"", "L1 gradient is the weight, not its sign"),
     (R, "'+'.join(f'SUMPRODUCT(ABS({w}))' for w in weights)", "'+'.join(f'SUMPRODUCT({w})' for w in weights)", "L1 penalty without the absolute values"),
-    (F, 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples)', 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, masks=(lambda layer: layout.block("mask", layer, step)) if s.dropout else None)', "test pass in training mode"),
+    (F, 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, norm=_norm(layout, step),', 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, masks=(lambda layer: layout.block("mask", layer, step)) if s.dropout else None, norm=_norm(layout, step),', "test pass in training mode"),
     (RN, 'total += hyper["l1_penalty"] * sum(float(np.abs(w).sum()) for w in weights)', 'total += hyper["l1_penalty"] * sum(float(w.sum()) for w in weights)', "reference L1 without absolute values"),
     (RT, "trace[(\"test_loss\", 0, step)] = np.array([[data_loss(s, values)]])", "trace[(\"test_loss\", 0, step)] = np.array([[data_loss(s, values) + penalty(s, problem.hyper, weights)]])", "test loss with the penalty"),
     (F, '{self.layer_input(layer, i)},{refs.row(weights, j)})"\n                                 f"+{refs.cell(bias, j)}")',
@@ -82,7 +102,7 @@ WRITER = [
      'if kind == "dA" or (kind == "dz" and not loss.cancels):', "output delta ignores the output's slope"),
     (B, "            if dropout:  # the mask", "            if False:  # the mask", "backward pass ignores dropout"),
     (U, 'old = layout.block(param, layer, step - 1)', 'old = layout.block(param, layer, 0)', "every update starts from the initial parameters"),
-    (U, 'lr="learning_rate"', 'lr="learning_rate/2"', "half the learning rate"),
+    (U, 'if s.schedule != "constant" else "learning_rate"', 'if s.schedule != "constant" else "learning_rate/2"', "half the learning rate"),
     (X, 'return lambda i, j: f"=SUM({refs.whole(correct)})/{s.batch_size_at(step)}"', 'return lambda i, j: f"=SUM({refs.whole(correct)})/{s.n_samples}"', "accuracy over all samples, not the batch"),
     (X, 'return lambda i, j: f"=SQRT(SUMSQ({refs.whole', 'return lambda i, j: f"=(SUMSQ({refs.whole', "gradient size without the square root"),
     (X, "block = forward.block(forward.output_kind(layer - 1), layer - 1)", 'block = forward.block("a", layer - 1)', "dL/dW reads a before dropout"),
@@ -120,6 +140,13 @@ REFERENCE = [
     (RO, "(np.sqrt(v / bc2) + eps)", "np.sqrt(v / bc2 + eps)", "Adam epsilon inside the root"),
     (RT, "samples = list(problem.structure.samples_at(step))", "samples = list(problem.structure.samples_at(0))", "every step trains on the first batch"),
     (RT, 'np.sqrt((grads[("dW", layer)] ** 2).sum())', '(grads[("dW", layer)] ** 2).sum()', "gradient size squared"),
+    (RNM, "var = (centred * centred).mean(axis=0)  # biased, two passes", "var = (centred * centred).sum(axis=0) / (len(z) - 1)", "reference batch variance unbiased"),
+    (RNM, "dz = gamma / np.sqrt(var + eps) / n * (n * g - dbeta - zhat * dgamma)", "dz = gamma / np.sqrt(var + eps) * g", "reference batch norm backward ignores the statistics"),
+    (RO, 'return lr * hyper["lr_gamma"] ** np.floor(k / hyper["step_size"])', 'return lr * hyper["lr_gamma"] ** np.ceil(k / hyper["step_size"])', "reference step schedule rounds up"),
+    (RO, "return total, min(1.0, max_norm / (total + CLIP_EPSILON))", "return total, max_norm / (total + CLIP_EPSILON)", "reference clipping scales small gradients up"),
+    (RD, "x = np.asarray(problem.drawing, dtype=float).reshape(1, -1) / GREY_LEVELS", "x = np.asarray(problem.drawing, dtype=float).T.reshape(1, -1) / GREY_LEVELS", "reference reads the drawing column by column"),
+    (RT, "t = s.global_step(step) + 1", "t = step + 1", "a continued workbook's Adam restarts its bias corrections"),
+    (RC, "return batches[start:] + batches[:start]", "return batches", "a continued workbook starts again from the first batch"),
     (RP, "margin = np.where(high == low, 1.0, 0.1 * (high - low))", "margin = np.where(high == low, 1.0, 0.05 * (high - low))", "grid margin 5%"),
     (RP, "values[(\"bd_xtick\", t, 0)] = values[(\"bd_xtick\", t, 1)] = np.array([[x1[5 * t]]])", "values[(\"bd_xtick\", t, 0)] = values[(\"bd_xtick\", t, 1)] = np.array([[x1[4 * t]]])", "axis labels every 4 columns"),
     (RP, "column = i + 1 if i < fan_in else 0", "column = i if i < fan_in else 0", "gradient-check input off by one"),
@@ -163,7 +190,8 @@ MUTANTS = ([(*m, "writer") for m in WRITER] + [(*m, "reference") for m in REFERE
            + [(*m, "fast") for m in FAST] + [(*m, "checker") for m in CHECKER])
 
 _CHECKS = ["tests/test_hand_computed.py", "tests/test_learner_sheets.py", "tests/test_independence.py",
-           "tests/test_promises.py", "tests/test_tamper.py", "tests/test_workbook.py"]
+           "tests/test_promises.py", "tests/test_tamper.py", "tests/test_workbook.py", "tests/test_digits.py",
+           "tests/test_continue.py", "tests/test_generalisation.py"]
 GROUP_TESTS = {
     "writer": _CHECKS,
     "reference": ["tests/test_hand_computed.py", "tests/test_gradients.py", "tests/test_torch_oracle.py", *_CHECKS[1:],

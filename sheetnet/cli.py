@@ -250,6 +250,23 @@ def regenerate(path, out, force, **options) -> None:
     click.echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
 
 
+@main.command(name="continue")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), required=True, help="the new .xlsx to write")
+@click.option("--steps", type=int, default=None, help="steps of the new workbook (default: as many as PATH's)")
+@click.option("--force", is_flag=True, help="overwrite OUT if it exists")
+@_user_errors
+def continue_(path, out, steps, force) -> None:
+    """Go on training in a new workbook: from PATH's final parameters, optimizer state and next mini-batch."""
+    from sheetnet.api import continuation
+
+    if steps is not None and not 1 <= steps <= config.MAX_STEPS:
+        raise SheetnetError(f"--steps must be 1 to {config.MAX_STEPS:,}, got {steps}")
+    started = time.perf_counter()
+    count, where = continuation.continue_training(Path(path), Path(out), steps, force=force)
+    click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; {where}")
+
+
 @main.command()
 def datasets() -> None:
     """List the built-in datasets (use one with `sheetnet new NAME` or [data] builtin = "NAME")."""

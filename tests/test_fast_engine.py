@@ -184,8 +184,10 @@ def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, name):
     from sheetnet.layout import Layout
 
     layout = Layout(readback.problem_from_package(package).structure)
-    result = layout.block("gc_result", 0, 0)
-    conditioned = {(result.sheet, result.row + 2, result.col), (result.sheet, result.row + 4, result.col)}
+    conditioned = set()
+    if layout.gradcheck is not None:
+        result = layout.block("gc_result", 0, 0)
+        conditioned = {(result.sheet, result.row + 2, result.col), (result.sheet, result.row + 4, result.col)}
     compared = 0
     for sheet in package.sheet_order:
         if name in CHAOTIC and not sheet.startswith("Layer "):

@@ -13,6 +13,7 @@ from pathlib import Path
 from sheetnet.api import prepare, write
 from sheetnet.check import readback
 from sheetnet.files import check_writable
+from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
 from sheetnet.model.options import NORM_START
@@ -43,6 +44,20 @@ def _raw_config(old: Problem) -> dict:
     }
 
 
+def _keep_continuation(old: Problem, new: Problem) -> None:
+    """A continued workbook stays one: its step numbers, its batch order and its optimizer's starting state."""
+    old_s = old.structure
+    if not old_s.first_step:
+        return
+    same_batches = new.structure.batches is not None and old_s.batches is not None and \
+        [len(b) for b in new.structure.batches] == [len(b) for b in old_s.batches]
+    new.structure = replace(new.structure, first_step=old_s.first_step, schedule_span=old_s.schedule_span,
+                            batches=old_s.batches if same_batches else new.structure.batches)
+    layout = Layout(new.structure)
+    new.states = {(kind, layer): value for (kind, layer), value in old.states.items()
+                  if layout.has(kind, layer, 0) and layout.block(kind, layer, 0).cells_shape == value.shape}
+
+
 def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bool = False) -> tuple[int, str]:
     """Write the rebuilt workbook; returns (formula cells, a sentence on what was kept)."""
     check_writable(target, force)
@@ -59,6 +74,7 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
     new.structure = replace(new.structure, **names, target_names=old.structure.target_names,
                             dataset=old.structure.dataset, image_side=image)
     new.drawing = old.drawing if image else None
+    _keep_continuation(old, new)
     reseeded = "seed" in overrides.get("init", {})
     kept_layers, redrawn = [], []
     for i, (w_old, b_old) in enumerate(zip(old.weights, old.biases, strict=True)):

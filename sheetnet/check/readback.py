@@ -14,6 +14,7 @@ import numpy as np
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.xlsx import Package, read_package
 from sheetnet.layout import META_SHEET, Block, Layout, quote_sheet, size
+from sheetnet.model.options import state_of
 from sheetnet.model.problem import CHOICE_NAMES, Problem, Structure
 
 NORM_WORDS = {"gamma": "gamma", "beta": "beta", "rmean": "running mean", "rvar": "running variance"}
@@ -88,7 +89,14 @@ def problem_from_package(package: Package) -> Problem:
                                        f"starting {NORM_WORDS[kind]}, layer {layer}")
              for layer in range(1, structure.n_layers) if structure.normalised(layer) for kind in NORM_WORDS}
     drawing = read_block(package, layout.block("dr_x", 0, 0), "drawing") if layout.digits is not None else None
-    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms, drawing)
+    states = {}
+    if structure.carries_state:
+        for layer in range(1, structure.n_layers + 1):
+            for kind in layout.layers.groups[layer]:
+                if state_of(kind):
+                    states[(kind, layer)] = read_block(package, layout.block(kind, layer, 0),
+                                                       f"starting {kind}, layer {layer}")
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms, drawing, states)
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -269,6 +269,7 @@ class Scales:
         rate = self.trace.get(("lr", 0, step - 1))
         with np.errstate(all="ignore"):
             new_param, states = optimizer.step(name, self.trace[(param, layer, step - 1)],
-                                               grad * (1.0 if clip is None else float(clip[0, 0])), step,
+                                               grad * (1.0 if clip is None else float(clip[0, 0])),
+                                               s.global_step(step),
                                                None if rate is None else float(rate[0, 0]))
         return new_param if kind == param else states[kind.rsplit("_", 1)[0]]

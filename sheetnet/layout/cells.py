@@ -29,6 +29,11 @@ class Block:
     def cell(self, i: int = 0, j: int = 0) -> str:
         return f"{get_column_letter(self.col + j)}{self.row + i}"
 
+    @property
+    def cells_shape(self) -> tuple[int, int]:
+        """(rows, columns), as numpy's shape of the block's values."""
+        return self.nrows, self.ncols
+
     def area(self, i0: int = 0, j0: int = 0, i1: int | None = None, j1: int | None = None) -> str:
         """A1 range from element (i0, j0) to (i1, j1), both included (default: the whole block)."""
         i1 = self.nrows - 1 if i1 is None else i1

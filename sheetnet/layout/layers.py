@@ -120,7 +120,7 @@ class LayerLayout:
         if kind == "b":
             return range(s.steps + 1) if s.train_biases else range(1)
         if state_of(kind):
-            return range(1, s.steps + 1)
+            return range(0 if s.carries_state else 1, s.steps + 1)
         if self.groups[layer][kind].band in (FORWARD, DROPOUT, TEST):
             return range(s.steps + 1)
         return range(s.steps)  # gradients: dA, dz, dW, db

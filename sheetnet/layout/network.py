@@ -18,6 +18,7 @@ from sheetnet.layout.gradcheck import GradcheckLayout
 from sheetnet.layout.layers import FIRST_BLOCK_ROW, LayerLayout
 from sheetnet.layout.names import describe
 from sheetnet.layout.training import TRAINING_SHEET, TrainingLayout
+from sheetnet.model.options import state_of
 from sheetnet.model.problem import Structure
 
 META_SHEET = "sheetnet"
@@ -89,7 +90,7 @@ class Layout:
 
         def present(kinds, layer):
             return [(kind, layer, step) for kind in kinds if kind in self.layers.groups[layer]
-                    and kind != "mask" and not (kind in STARTING_VALUES and step == 0)
+                    and kind != "mask" and not ((kind in STARTING_VALUES or state_of(kind)) and step == 0)
                     and step in self.layers.steps_of(kind, layer)]
 
         keys = []

@@ -175,10 +175,13 @@ def dropout_masks(structure: Structure, rate: float, seed: int) -> dict[tuple[in
     """0/1 masks, one per hidden layer and step (batch x width): 1 keeps a neuron, with probability 1 - rate."""
     rng = np.random.default_rng(seed + 2)
     masks = {}
-    for step in range(structure.steps + 1):
+    first = structure.first_step  # a continued workbook: the masks the seed draws for its updates, after earlier ones
+    for step in range(-first, structure.steps + 1):
         for layer in range(1, structure.n_layers):
             shape = (structure.batch_size_at(step), structure.width(layer))
-            masks[(layer, step)] = (rng.random(shape) >= rate).astype(float)
+            drawn = (rng.random(shape) >= rate).astype(float)
+            if step >= 0:
+                masks[(layer, step)] = drawn
     return masks
 
 

@@ -64,6 +64,21 @@ class Structure:
     compare_optimizers: bool = False  # the About sheet measures every optimizer on this network
     shuffle: bool = True  # the mini-batches were cut from a seeded shuffle (False: from the rows in order)
     image_side: int = 0  # the inputs are a side x side image (the digits: 8): Draw, Test digits, Weights sheets
+    first_step: int = 0  # updates made before this workbook (`sheetnet continue`): its step k is update first_step + k
+    schedule_span: int = 0  # the cosine schedule's T_max when it is not this workbook's steps (a continued one)
+
+    @property
+    def carries_state(self) -> bool:
+        """Whether the optimizer's state at step 0 is input cells (a continued workbook) rather than nothing."""
+        return self.first_step > 0 and self.optimizer != "sgd"
+
+    def global_step(self, step: int) -> int:
+        """The update number of this workbook's step `step` over a chain of continued workbooks."""
+        return self.first_step + step
+
+    @property
+    def cosine_span(self) -> int:
+        return self.schedule_span or self.steps
 
     @property
     def copies_batches(self) -> bool:
@@ -148,6 +163,8 @@ class Structure:
         if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases,
                                                        self.compare_optimizers, self.shuffle)):
             problems.append("a switch that is not true or false")
+        if not all(isinstance(n, int) and 0 <= n <= 10 * MAX_STEPS for n in (self.first_step, self.schedule_span)):
+            problems.append("first_step or schedule_span")
         if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
             problems.append(f"steps {self.steps!r}")
         if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
@@ -206,3 +223,5 @@ class Problem:
     # batch normalization's starting values, (kind, layer) -> width x 1: gamma, beta, rmean, rvar
     norms: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     drawing: np.ndarray | None = None  # the Draw sheet's grey levels (image_side x image_side), when it has one
+    # a continued workbook's optimizer state at step 0, (state kind such as "m_W", layer) -> array
+    states: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)

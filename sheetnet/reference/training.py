@@ -126,10 +126,10 @@ def _update(problem: Problem, trace: Trace, step: int, grads: dict, params: Para
     """The optimizer's update from step `step`'s gradients (clipped, at the step's rate) into step + 1's
     parameters and state."""
     s = problem.structure
-    t = step + 1
+    t = s.global_step(step) + 1  # Adam's bias corrections count updates over a chain of continued workbooks
     for name, value in optimizer.columns(t).items():
-        trace[(name, 0, t)] = np.array([[value]])
-    rate = scheduled_rate(s.schedule, problem.hyper, step, s.steps)
+        trace[(name, 0, step + 1)] = np.array([[value]])
+    rate = scheduled_rate(s.schedule, problem.hyper, s.global_step(step), s.cosine_span)
     if s.schedule != "constant":
         trace[("lr", 0, step)] = np.array([[rate]])
     factor = 1.0
@@ -142,9 +142,9 @@ def _update(problem: Problem, trace: Trace, step: int, grads: dict, params: Para
             new, states = optimizer.step(f"{kind}{layer}", params.get(kind, layer), grads[("d" + kind, layer)] * factor,
                                          t, rate)
             params.set(kind, layer, new)
-            trace[(kind, layer, t)] = new
+            trace[(kind, layer, step + 1)] = new
             for state, value in states.items():
-                trace[(f"{state}_{kind}", layer, t)] = value
+                trace[(f"{state}_{kind}", layer, step + 1)] = value
 
 
 def _train_step(problem: Problem, trace: Trace, step: int, values: dict, params: Parameters,
@@ -179,6 +179,10 @@ def run(problem: Problem, observed=None) -> Trace:
     trace: Trace = {}
     params = Parameters(problem)
     optimizer = Optimizer(s.optimizer, problem.hyper)
+    for (kind, layer), value in problem.states.items():  # a continued workbook starts from the state it was left in
+        state, param = kind.split("_", 1)
+        optimizer.state[(state, f"{param}{layer}")] = np.array(value, dtype=float)
+        trace[(kind, layer, 0)] = np.array(value, dtype=float)
     for layer in range(1, s.n_layers + 1):
         for kind in ("W", "b", "gamma", "beta", "rmean", "rvar"):
             if kind in ("W", "b") or s.normalised(layer):

@@ -50,7 +50,7 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
     if kind == "gnorm":
         return lambda i, j: f"=SQRT(SUMSQ({refs.whole(layout.block('dW', j + 1, step))}))"
     if kind == "lr":
-        text = "=" + SCHEDULES[s.schedule].formula(f"A{layout.block(kind, 0, step).row}", s.steps)
+        text = "=" + SCHEDULES[s.schedule].formula(f"A{layout.block(kind, 0, step).row}", s.cosine_span)
         return lambda i, j: text
     if kind == "tnorm":
         text = "=" + clipping.total_norm([refs.whole(layout.block(grad, layer, step))

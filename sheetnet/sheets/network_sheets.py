@@ -77,6 +77,8 @@ def _inputs_at(writer, kind: str, layer: int, step: int):
         return p.weights[layer - 1] if kind == "W" else p.biases[layer - 1][:, None]
     if kind in ("gamma", "beta", "rmean", "rvar") and step == 0:
         return p.norms[(kind, layer)]
+    if step == 0 and (kind, layer) in p.states:  # a continued workbook: the optimizer's state it starts from
+        return p.states[(kind, layer)]
     return None
 
 
@@ -85,7 +87,7 @@ def _layer_step(writer, ws, layer: int, step: int, headers) -> None:
     s, layers = writer.structure, writer.layout.layers
     for band, columns in headers.items():
         row = layers.header_row(step, band)
-        writer.text(ws, row, 1, f"step {step}" if band == PARAMETERS else band, style="step")
+        writer.text(ws, row, 1, f"step {s.global_step(step)}" if band == PARAMETERS else band, style="step")
         writer.text(ws, row, 2, BAND_NAMES[band], style="header")
         for col, text in columns:
             writer.text(ws, row, col, text, style="header")
@@ -166,7 +168,7 @@ def write_training(writer) -> None:
     for step in range(s.steps + 1):
         writer.raw_now = step >= RAW_FROM_STEP
         row = training.row(step)
-        writer.text(ws, row, 1, step, style="link")
+        writer.text(ws, row, 1, s.global_step(step), style="link")
         writer.link(ws, row, 1, f"'{layer_sheet(1)}'!A{layout.layers.block_top(step)}")
         for kind in training.kinds():
             if layout.has(kind, 0, step):

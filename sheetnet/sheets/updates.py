@@ -30,7 +30,7 @@ def update_formula(refs: Refs, kind: str, layer: int, step: int) -> Formula:
 
     if kind not in TRAINED:
         state = next(unit for unit in optimizer.states if kind == f"{unit.name}_{param}")
-        if step == 1:
+        if step == 1 and not s.carries_state:
             return lambda i, j: "=" + state.first(SimpleNamespace(g=gradient(i, j)))
         prev = layout.block(kind, layer, step - 1)
         return lambda i, j: "=" + state.next(SimpleNamespace(g=gradient(i, j), prev=refs.cell(prev, i, j)))

@@ -1,0 +1,91 @@
+"""Continue training in a new workbook: `sheetnet continue FILE.xlsx -o NEXT.xlsx [--steps K]`.
+
+The new workbook starts where FILE ends: its initial parameters are FILE's final ones (weights, biases, batch
+normalization's gamma, beta and running statistics), its optimizer starts from FILE's final state (velocity,
+moments, sums of squares: input cells at step 0), its step numbers go on from FILE's last (Adam's bias
+corrections and the learning-rate schedule use them), its first mini-batch is the one FILE would have taken
+next, and its dropout masks are those the seed draws for those steps. Two chained workbooks therefore compute
+what one workbook with the steps of both computes.
+
+The final numbers are computed by the reference from FILE's own inputs (the workbook's formulas compute the
+same: `sheetnet check` proves it for FILE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from sheetnet import reference
+from sheetnet.api import write
+from sheetnet.api.regenerate import _raw_config
+from sheetnet.check import readback
+from sheetnet.errors import SheetnetError
+from sheetnet.files import check_writable
+from sheetnet.model import config, plan
+from sheetnet.model.options import NORM_START, TRAINED
+from sheetnet.model.problem import Problem
+from sheetnet.reference.optimizers import STATES
+
+
+def _rotated(batches, by: int):
+    """The batches in the order the next steps take them: batch `by` first."""
+    if batches is None:
+        return None
+    start = by % len(batches)
+    return batches[start:] + batches[:start]
+
+
+def next_problem(old: Problem, steps: int | None) -> Problem:
+    """The problem that goes on from `old`'s last step for `steps` more (as many as `old` had, by default)."""
+    s = old.structure
+    if s.steps == 0:
+        raise SheetnetError("the workbook trains for 0 steps: there is nothing to continue from")
+    raw = _raw_config(old)
+    raw["training"]["steps"] = s.steps if steps is None else steps
+    cfg = config.from_dict(raw)
+    new = plan.build_problem(cfg)
+    with np.errstate(all="ignore"):
+        trace = reference.run(old)
+    last = s.steps
+    finals = [trace[("W", layer, last)] for layer in range(1, s.n_layers + 1)]
+    if not all(np.isfinite(w).all() for w in finals):
+        raise SheetnetError("the workbook's training diverged (its final weights overflow): nothing to continue "
+                            "from; lower the learning rate and regenerate it")
+    new.weights = [np.array(w) for w in finals]
+    bias_step = last if s.train_biases else 0
+    new.biases = [trace[("b", layer, bias_step)][:, 0].copy() for layer in range(1, s.n_layers + 1)]
+    new.norms = {(kind, layer): trace[(kind, layer, last)].copy() for (kind, layer) in old.norms
+                 if kind in NORM_START}
+    new.states = {}
+    for layer in range(1, s.n_layers + 1):
+        for state in STATES[s.optimizer]:
+            for kind in TRAINED:
+                key = (f"{state}_{kind}", layer, last)
+                if key in trace:
+                    new.states[(f"{state}_{kind}", layer)] = trace[key].copy()
+    first_step = s.first_step + s.steps
+    structure = replace(new.structure, input_names=s.input_names, raw_names=s.raw_names, target_names=s.target_names,
+                        dataset=s.dataset, image_side=s.image_side, init_scheme="explicit", first_step=first_step,
+                        schedule_span=s.schedule_span or s.steps, batches=_rotated(s.batches, s.steps),
+                        n_test=s.n_test)
+    new.structure = structure
+    if structure.dropout:
+        new.masks = plan.dropout_masks(structure, new.hyper["dropout_rate"], s.seed)
+    new.drawing = old.drawing
+    new.hyper = dict(old.hyper)
+    new.choices.update(old.choices)
+    return new
+
+
+def continue_training(source: Path, target: Path, steps: int | None = None, force: bool = False) -> tuple[int, str]:
+    """Write the next workbook; returns (formula cells, a sentence on where it starts)."""
+    check_writable(target, force)
+    old = readback.read_problem(source)
+    new = next_problem(old, steps)
+    count = write(new, target, force=True)
+    s = new.structure
+    return count, (f"starts at step {s.first_step} from {source.name}'s final parameters"
+                   + (f" and {s.optimizer}'s state" if new.states else "") + f"; {s.steps} more steps")
