@@ -60,6 +60,7 @@ def test_digits_bring_their_own_defaults_and_the_users_keys_win():
     assert (mine.data.n, mine.data.held_out, mine.data.test_fraction) == (200, 0, 0.2)
     assert (mine.training.optimizer, mine.network.sizes) == ("sgd", (64, 8, 10))
     assert config.from_dict({"data": {"builtin": "xor"}}).network.output == "linear"  # others keep theirs
+    assert config.from_dict({"data": {"builtin": "digits", "n": 60}}).data.held_out == 5  # 100 of 1100, scaled
 
 
 def test_n_beyond_the_data_is_one_clear_line(tmp_path):

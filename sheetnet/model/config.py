@@ -75,6 +75,8 @@ def with_dataset_defaults(raw: dict) -> dict:
         for key, value in defaults.items():
             if key == "held_out" and "test_fraction" in body:
                 continue  # the user's own split
+            if key == "held_out" and isinstance(body.get("n"), int) and "held_out" not in body:
+                value = max(1, round(body["n"] * value / defaults["n"]))  # the same share of a smaller subset
             if key == "sizes" and body.get("_sizes_from_data"):
                 continue  # --hidden gave the hidden widths: the data gives the rest
             body.setdefault(key, value)

@@ -19,6 +19,7 @@ from sheetnet.layout.digits import (
     DRAW_LEFT,
     DRAW_SHEET,
     DRAW_TOP,
+    GALLERY_PER_ROW,
     GALLERY_SHEET,
     PASS_COL,
     PASS_ROW,
@@ -123,6 +124,14 @@ def _square_cells(ws, first_col: int, cols: int, first_row: int, rows: int, widt
         ws.column_dimensions[get_column_letter(col)].width = width
     for row in range(first_row, first_row + rows):
         ws.row_dimensions[row].height = height
+
+
+def _picture_cells(ws, last_col: int, tops: list[int], side: int) -> None:
+    """Small square cells from column B to `last_col`, and `side` rows from each picture's top row."""
+    _square_cells(ws, 2, last_col - 2, 1, 0, 2.4, 15)
+    for top in tops:
+        for row in range(top, top + side):
+            ws.row_dimensions[row].height = 15
 
 
 def _grey(ws, area: str, high: float) -> None:
@@ -231,12 +240,8 @@ def write_gallery(writer) -> None:
             labels.append(cell.coordinate)
         misread = f"{absolute_coordinate(labels[0])}<>{absolute_coordinate(labels[1])}"
         ws.conditional_formatting.add(f"{labels[0]}:{labels[2]}", FormulaRule(formula=[misread], fill=WRONG_FILL))
-    first = 2
-    _square_cells(ws, first, dl.gallery_origin(min(len(dl.shown), 6) - 1)[1] + side - first, 1, 0, 2.4, 15)
-    for t in range(len(dl.shown)):
-        row, _ = dl.gallery_origin(t)
-        for r in range(row, row + side):
-            ws.row_dimensions[r].height = 15
+    last_col = dl.gallery_origin(min(len(dl.shown), GALLERY_PER_ROW) - 1)[1] + side
+    _picture_cells(ws, last_col, [dl.gallery_origin(t)[0] for t in range(len(dl.shown))], side)
     notes = {"gl_img": "A held-out digit: its Data cells (grey levels / 16), drawn by a colour scale.",
              "gl_true": "The true digit: the position of the 1 in the sample's one-hot target.",
              "gl_pred": "The digit the network reads: its largest output z at the last step's test pass.",
@@ -265,11 +270,7 @@ def write_weights(writer) -> None:
             start_type="min", start_color=NEGATIVE, mid_type="num", mid_value=0, mid_color=PAPER,
             end_type="max", end_color=POSITIVE))
     last_col = dl.weights_origin(min(dl.neurons, WEIGHT_PAIRS_PER_ROW) - 1, 1)[1] + side
-    _square_cells(ws, 2, last_col - 2, 1, 0, 2.4, 15)
-    for j in range(dl.neurons):
-        row, _ = dl.weights_origin(j, 0)
-        for r in range(row, row + side):
-            ws.row_dimensions[r].height = 15
+    _picture_cells(ws, last_col, [dl.weights_origin(j, 0)[0] for j in range(dl.neurons)], side)
     block = dl.block("wp_img", 0, 0)
     writer.note(ws.cell(row=block.row, column=block.col), "wp_img",
                 "A weight of Layer 1 (row = this neuron's), placed at its pixel: ='Layer 1'!cell.")
