@@ -70,8 +70,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", help="writer, reference, fast, checker (default: all)")
     parser.add_argument("--list", action="store_true", help="only check that every snippet is in the source")
+    parser.add_argument("--module", action="append", default=[],
+                        help="only the mutants of modules whose path contains this (repeatable)")
     args = parser.parse_args()
-    chosen = [m for m in MUTANTS if not args.groups or m[4] in args.groups]
+    chosen = [m for m in MUTANTS if (not args.groups or m[4] in args.groups)
+              and (not args.module or any(part in m[0] for part in args.module))]
     for module, original, _mutated, _why, _group in chosen:
         count = (REPO / module).read_text().count(original)
         if count != 1:
@@ -97,7 +100,7 @@ def main() -> int:
             print(f"[{number}/{len(chosen)}] {'killed ' if killed else 'SURVIVED'} {seconds:5.0f} s  {module}: {why}",
                   flush=True)
     text = _report(results, time.perf_counter() - started)
-    if not args.groups:
+    if not args.groups and not args.module:  # the report stands for the whole list only
         (REPO / "docs" / "mutation.md").write_text(text)
     print(text)
     return 0

@@ -7,6 +7,7 @@ import errno
 import glob
 import io
 import os
+import posixpath
 import re
 import stat
 import tempfile
@@ -63,6 +64,19 @@ def check_writable(path: Path, force: bool) -> None:
         raise SheetnetError(f"{path}: {path.parent} is a file, not a folder")
 
 
+def relative_targets(rels_part: str, content: bytes) -> bytes:
+    """Relationship targets relative to the part they belong to, as Excel writes them ("../comments/c1.xml"),
+    not absolute ("/xl/comments/c1.xml", openpyxl's way): some engines (IronCalc) resolve only relative ones.
+    External targets (TargetMode="External") are left as they are."""
+    folder = posixpath.dirname(posixpath.dirname(rels_part))  # xl/worksheets/_rels/sheet1.xml.rels -> xl/worksheets
+
+    def relative(match: re.Match) -> bytes:
+        target = match.group(2).decode()
+        return match.group(1) + posixpath.relpath(target.lstrip("/"), folder or ".").encode() + match.group(3)
+
+    return re.sub(rb'(<Relationship\b[^>]*?\bTarget=")(/[^"]*)(")(?![^>]*TargetMode="External")', relative, content)
+
+
 def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
     """Fix the zip timestamps and the document's created/modified times, so output is reproducible.
 
@@ -81,6 +95,8 @@ def normalize_xlsx(data: bytes, rewrite=None) -> bytes:
                 )
             if rewrite is not None:
                 content = rewrite(info.filename, content)
+            if info.filename.endswith(".rels"):
+                content = relative_targets(info.filename, content)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16

@@ -199,3 +199,20 @@ def test_later_steps_written_as_raw_rows_keep_their_styles(tmp_path):
         for kind, style in (("z", "sheetnet forward"), ("dz", "sheetnet gradient"), ("W", "sheetnet update")):
             block = layout.block(kind, 1, step)
             assert ws.cell(block.row, block.col).style == style, (kind, step)
+
+
+def test_relationship_targets_are_relative_as_excel_writes_them(tmp_path):
+    """openpyxl writes /xl/... targets; some engines (IronCalc) resolve only relative ones."""
+    import posixpath
+    import re
+    import zipfile
+
+    path = build(tmp_path, training={"steps": 2})
+    with zipfile.ZipFile(path) as package:
+        targets = [(name, target) for name in package.namelist() if name.endswith(".rels")
+                   for target in re.findall(r'Target="([^"]*)"', package.read(name).decode())]
+        assert len(targets) > 10
+        for name, target in targets:
+            assert not target.startswith("/"), (name, target)
+            folder = name.rsplit("_rels/", 1)[0]  # the part's own folder: targets are relative to it
+            assert posixpath.normpath(folder + target) in package.namelist(), (name, target)
