@@ -92,7 +92,7 @@ def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     ("xor", "learning_rate", 0.3, "loss", 0.0023, 0.167),
     ("xor", "learning_rate", 0.03, "loss", 0.0023, 0.096),
     ("xor", "W1", 0.0, "loss", 0.0023, 0.25),
-    ("xor-adam", "beta1", 0.0, "loss", 0.0058, 0.054),
+    ("xor-adam", "beta_1", 0.0, "loss", 0.0058, 0.054),
     ("deep-tanh", "W2", 2.0, "gradient_ratio", 1.6, 0.17),
     ("moons-regularised", "l2_penalty", 0.0, "weights", 7.3, 9.2),
     ("moons-regularised", "dropout_rate", 0.0, "loss", 0.70, 0.48),

@@ -216,3 +216,45 @@ def test_relationship_targets_are_relative_as_excel_writes_them(tmp_path):
             assert not target.startswith("/"), (name, target)
             folder = name.rsplit("_rels/", 1)[0]  # the part's own folder: targets are relative to it
             assert posixpath.normpath(folder + target) in package.namelist(), (name, target)
+
+
+def test_a_workbook_written_with_the_old_adam_names_still_checks_and_regenerates(tmp_path):
+    """Before beta_1 and beta_2, the cells were named beta1 and beta2 (an address to some engines): files made
+    then are read by position, checked, and regenerated with the new names."""
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from sheetnet.cli import main
+
+    new = build(tmp_path, training={"steps": 2, "optimizer": "adam"})
+    old = tmp_path / "old.xlsx"
+    with zipfile.ZipFile(new) as source, zipfile.ZipFile(old, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith(".xml"):
+                data = data.replace(b"beta_1", b"beta1").replace(b"beta_2", b"beta2")
+            target.writestr(item, data)
+    with zipfile.ZipFile(old) as package:
+        assert b'name="beta1"' in package.read("xl/workbook.xml")
+    assert api.check(old).ok and api.check(old, "formulas").ok
+    again = tmp_path / "again.xlsx"
+    assert CliRunner().invoke(main, ["regenerate", str(old), "-o", str(again)]).exit_code == 0
+    with zipfile.ZipFile(again) as package:
+        names = package.read("xl/workbook.xml")
+        assert b'name="beta_1"' in names and b'name="beta1"' not in names
+
+
+def test_no_defined_name_reads_as_a_cell_address(tmp_path):
+    """Letters then digits (beta1, L2, W1) is an address to some engine; every name sheetnet writes has another
+    shape."""
+    import re
+
+    from openpyxl import load_workbook
+
+    path = build(tmp_path, network={"sizes": [2, 3, 1], "batch_norm": True, "activation": "leaky_relu"},
+                 training={"steps": 2, "optimizer": "adam", "l2": 0.01, "l1": 0.01, "dropout": 0.1,
+                           "schedule": "step", "clip_norm": 1.0})
+    names = list(load_workbook(path).defined_names)
+    assert {"beta_1", "beta_2", "l2_penalty", "W1_init"} <= set(names)
+    assert not [name for name in names if re.fullmatch(r"[A-Za-z]+[0-9]+", name)]

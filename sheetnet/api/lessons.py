@@ -99,7 +99,7 @@ def _with_optimizer(problem: Problem, name: str) -> Problem:
     result.structure = dataclasses.replace(problem.structure, optimizer=name)
     defaults = TrainingConfig()
     own = {} if name != problem.structure.optimizer else problem.hyper
-    result.hyper = {**problem.hyper, "momentum": defaults.momentum, "beta1": defaults.beta1, "beta2": defaults.beta2,
+    result.hyper = {**problem.hyper, "momentum": defaults.momentum, "beta_1": defaults.beta1, "beta_2": defaults.beta2,
                     "alpha": defaults.alpha, "epsilon": DEFAULT_EPSILON.get(name, 1e-8), **own}
     return result
 

@@ -25,7 +25,8 @@ def _raw_config(old: Problem) -> dict:
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
                 "batch_size": len(s.batches[0]) if s.batches else 0, "schedule": s.schedule, "shuffle": s.shuffle}
     # Named cells -> config keys (the cells are named so that none reads as a cell address).
-    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout", "lr_gamma": "gamma"}
+    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout", "lr_gamma": "gamma",
+                   "beta_1": "beta1", "beta_2": "beta2"}
     network_keys = ("leaky_slope", "bn_epsilon", "bn_momentum")
     training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k not in network_keys})
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],

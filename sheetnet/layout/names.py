@@ -11,7 +11,7 @@ QUANTITY_NAMES = {
     "dA": "gradient dL/da", "dz": "gradient dL/dz", "dW": "gradient dL/dW", "db": "gradient dL/db",
     "loss": "loss", "correct": "classified correctly (1/0)", "accuracy": "accuracy",
     "gnorm": "gradient norm ||dL/dW||", "gplot": "gradient norm for the chart (at least 1e-12)",
-    "bc1": "Adam bias correction 1-beta1^t", "bc2": "Adam bias correction 1-beta2^t",
+    "bc1": "Adam bias correction 1-beta_1^t", "bc2": "Adam bias correction 1-beta_2^t",
     "s_W": "sum of squared gradients of W", "s_b": "sum of squared gradients of b",
     "lr": "learning rate of the update",
     "gamma": "batch-norm scale gamma", "beta": "batch-norm shift beta", "dgamma": "gradient dL/dgamma",

@@ -17,7 +17,7 @@ OPTIMIZER_STATES: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": ("vel",),
                                                 "adagrad": ("s",)}
 # optimizer -> the named hyper-parameter cells it reads, besides learning_rate
 OPTIMIZER_HYPER: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": ("momentum",),
-                                               "adam": ("beta1", "beta2", "epsilon"), "rmsprop": ("alpha", "epsilon"),
+                                               "adam": ("beta_1", "beta_2", "epsilon"), "rmsprop": ("alpha", "epsilon"),
                                                "adagrad": ("epsilon",)}
 # optimizer -> torch's default epsilon (used when the config names none)
 DEFAULT_EPSILON: dict[str, float] = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
@@ -53,3 +53,7 @@ FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 
 # activations with helper blocks before their output (a whole row at a time)
 ROW_ACTIVATIONS = {"softmax": ("max", "exp", "sum")}
+
+# Named cells renamed so that no engine reads them as a cell address (HyperFormula takes "beta1" for one):
+# the old names, as earlier configs' [[workbook.tries]] give them, mean the new cells.
+RENAMED_CELLS = {"beta1": "beta_1", "beta2": "beta_2"}

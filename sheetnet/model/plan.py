@@ -199,7 +199,7 @@ def _hyper(cfg: Config, structure: Structure) -> dict[str, float]:
     t = cfg.training
     epsilon = t.epsilon if t.epsilon is not None else DEFAULT_EPSILON.get(t.optimizer, 1e-8)
     gamma = t.gamma if t.gamma is not None else DEFAULT_GAMMA.get(t.schedule, 1.0)
-    every = {"learning_rate": t.learning_rate, "momentum": t.momentum, "beta1": t.beta1, "beta2": t.beta2,
+    every = {"learning_rate": t.learning_rate, "momentum": t.momentum, "beta_1": t.beta1, "beta_2": t.beta2,
              "alpha": t.alpha, "epsilon": epsilon, "l2_penalty": t.l2, "l1_penalty": t.l1,
              "leaky_slope": cfg.network.leaky_slope, "dropout_rate": t.dropout, "step_size": float(t.step_size),
              "lr_gamma": gamma, "clip_norm": t.clip_norm, "bn_epsilon": cfg.network.bn_epsilon,

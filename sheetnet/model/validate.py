@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from sheetnet.errors import SheetnetError
+from sheetnet.model.options import RENAMED_CELLS
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
     FEATURES,
@@ -278,7 +279,7 @@ def _tries(raw: Any) -> tuple:
         why = item.get("why", "")
         if not isinstance(why, str):
             raise SheetnetError(f"[[workbook.tries]] why must be text, got {why!r}")
-        tries.append((item["change"], to, see, why))
+        tries.append((RENAMED_CELLS.get(item["change"], item["change"]), to, see, why))
     return tuple(tries)
 
 

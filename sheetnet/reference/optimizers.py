@@ -54,7 +54,7 @@ class Optimizer:
             total = self.state.get(("s", name), 0.0) + grad * grad
             self.state[("s", name)] = total
             return param - lr * grad / (np.sqrt(total) + self.hyper["epsilon"]), {"s": total}
-        b1, b2, eps = self.hyper["beta1"], self.hyper["beta2"], self.hyper["epsilon"]
+        b1, b2, eps = self.hyper["beta_1"], self.hyper["beta_2"], self.hyper["epsilon"]
         m = b1 * self.state.get(("m", name), 0.0) + (1 - b1) * grad
         v = b2 * self.state.get(("v", name), 0.0) + (1 - b2) * grad * grad
         self.state[("m", name)], self.state[("v", name)] = m, v
@@ -65,4 +65,4 @@ class Optimizer:
         """The Training sheet's per-step cells of update number `t` (Adam's bias corrections)."""
         if self.kind != "adam":
             return {}
-        return {"bc1": 1 - self.hyper["beta1"] ** t, "bc2": 1 - self.hyper["beta2"] ** t}
+        return {"bc1": 1 - self.hyper["beta_1"] ** t, "bc2": 1 - self.hyper["beta_2"] ** t}

@@ -9,8 +9,8 @@ from sheetnet.units.optimizers import OPTIMIZERS
 HYPER_TEXT = {
     "learning_rate": "step size of every update: new = old - learning_rate * gradient",
     "momentum": "momentum: how much of the previous velocity each step keeps",
-    "beta1": "Adam: decay of the first moment (mean of gradients)",
-    "beta2": "Adam: decay of the second moment (mean of squared gradients)",
+    "beta_1": "Adam: decay of the first moment (mean of gradients)",
+    "beta_2": "Adam: decay of the second moment (mean of squared gradients)",
     "epsilon": "added to the update's denominator so it is never 0 (torch's default: 1e-8, AdaGrad 1e-10)",
     "alpha": "RMSProp: decay of the running average of squared gradients",
     "step_size": "step schedule: the rate is multiplied by lr_gamma every step_size steps",

@@ -74,16 +74,16 @@ MOMENTUM = Optimizer(
 
 FIRST_MOMENT = State(
     "m", "m",
-    first=lambda c: f"(1-beta1)*{c.g}",
-    next=lambda c: f"beta1*{c.prev}+(1-beta1)*{c.g}",
-    note="Adam first moment: m = beta1 * m_previous + (1 - beta1) * gradient; m starts at 0.",
+    first=lambda c: f"(1-beta_1)*{c.g}",
+    next=lambda c: f"beta_1*{c.prev}+(1-beta_1)*{c.g}",
+    note="Adam first moment: m = beta_1 * m_previous + (1 - beta_1) * gradient; m starts at 0.",
 )
 
 SECOND_MOMENT = State(
     "v", "v",
-    first=lambda c: f"(1-beta2)*{c.g}^2",
-    next=lambda c: f"beta2*{c.prev}+(1-beta2)*{c.g}^2",
-    note="Adam second moment: v = beta2 * v_previous + (1 - beta2) * gradient^2; v starts at 0.",
+    first=lambda c: f"(1-beta_2)*{c.g}^2",
+    next=lambda c: f"beta_2*{c.prev}+(1-beta_2)*{c.g}^2",
+    note="Adam second moment: v = beta_2 * v_previous + (1 - beta_2) * gradient^2; v starts at 0.",
 )
 
 BIAS_NOTE = "Adam bias correction at step t: 1 - beta^t; it undoes the moments' start at 0."
@@ -92,12 +92,12 @@ ADAM = Optimizer(
     "adam", (FIRST_MOMENT, SECOND_MOMENT),
     update=lambda c: (f"{c.old}-{c.lr}*({c.state['m']}/{c.column['bc1']})"
                       f"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)"),
-    update_note="Adam update: new = old - learning_rate * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + epsilon), "
+    update_note="Adam update: new = old - learning_rate * (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon), "
                 "with the bias corrections from the Training sheet.",
-    columns=(Column("bc1", "1-β1^t", lambda step: f"1-beta1^{step}", BIAS_NOTE),
-             Column("bc2", "1-β2^t", lambda step: f"1-beta2^{step}", BIAS_NOTE)),
+    columns=(Column("bc1", "1-β1^t", lambda step: f"1-beta_1^{step}", BIAS_NOTE),
+             Column("bc2", "1-β2^t", lambda step: f"1-beta_2^{step}", BIAS_NOTE)),
     torch=lambda params, hyper: _optim().Adam(params, lr=hyper["learning_rate"],
-                                              betas=(hyper["beta1"], hyper["beta2"]), eps=hyper["epsilon"]),
+                                              betas=(hyper["beta_1"], hyper["beta_2"]), eps=hyper["epsilon"]),
 )
 
 SQUARE_AVERAGE = State(
