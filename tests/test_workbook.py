@@ -36,6 +36,8 @@ VARIANTS = {
         data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),
     "rmsprop-cosine-clip": dict(
         network={"sizes": [2, 3, 1]}, training={"optimizer": "rmsprop", "schedule": "cosine", "clip_norm": 0.05}),
+    # a clip_norm far above the gradients' norm: the factor is exactly 1, clipping must not scale them up
+    "momentum-clip-never-bites": dict(training={"optimizer": "momentum", "clip_norm": 100.0}),
     "adagrad-batch-norm-step-schedule": dict(
         network={"sizes": [2, 3, 3, 1], "batch_norm": True, "activation": ["tanh", "relu"]},
         training={"optimizer": "adagrad", "schedule": "step", "step_size": 1, "batch_size": 2}),
