@@ -110,12 +110,7 @@ def _gallery_formula(layout, kind: str, t: int):
 
 def _write(writer, ws, key, role: str, number_format: str | None = None):
     block = writer.layout.block(*key)
-    formula = digit_formula(writer.layout, key)
-    writer.formula_count += block.nrows * block.ncols
-    for i, j, row, col in block.cells():
-        cell = writer.put(ws, row, col, formula(i, j), role)
-        if number_format is not None:
-            cell.number_format = number_format
+    writer.put_formulas(ws, block, digit_formula(writer.layout, key), role, number_format)
     return block
 
 

@@ -32,15 +32,8 @@ MARK_FORMAT_ID = 200
 
 
 def _write_blocks(writer, ws, keys, role: str = "forward", number_format: str | None = None) -> None:
-    layout = writer.layout
     for key in keys:
-        block = layout.block(*key)
-        formula = picture_formula(layout, key)
-        writer.formula_count += block.nrows * block.ncols
-        for i, j, row, col in block.cells():
-            cell = writer.put(ws, row, col, formula(i, j), role)
-            if number_format is not None:
-                cell.number_format = number_format
+        writer.put_formulas(ws, writer.layout.block(*key), picture_formula(writer.layout, key), role, number_format)
 
 
 def write_passes(writer) -> None:

@@ -87,6 +87,14 @@ class Writer:
         comment.width, comment.height = 320, 140
         cell.comment = comment
 
+    def put_formulas(self, ws, block: Block, formula, role: str, number_format: str | None = None) -> None:
+        """Every cell of a block from a formula writer (the pictures' and the digits' sheets), counted."""
+        self.formula_count += block.nrows * block.ncols
+        for i, j, row, col in block.cells():
+            cell = self.put(ws, row, col, formula(i, j), role)
+            if number_format is not None:
+                cell.number_format = number_format
+
     def write_block(self, ws, key, block: Block) -> None:
         formula = formula_for(self.layout, key)
         role = role_of(key[0])
