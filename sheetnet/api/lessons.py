@@ -27,11 +27,16 @@ def _words(see: str, steps: int) -> str:
     }[see]
 
 
-def measure(problem: Problem, see: str) -> tuple[float, int | None]:
-    """The quantity a try looks at, and the step at which training diverged (None if it did not)."""
+def _run(problem: Problem) -> dict:
+    with np.errstate(all="ignore"):  # a try may diverge: its overflow is what it measures
+        return reference.run(problem)
+
+
+def measure(problem: Problem, see: str, trace: dict | None = None) -> tuple[float, int | None]:
+    """The quantity a try looks at, and the step at which training diverged (None if it did not); from `trace`,
+    the problem's reference run, when the caller has it."""
     s = problem.structure
-    with np.errstate(all="ignore"):
-        trace = reference.run(problem)
+    trace = _run(problem) if trace is None else trace
     losses = [trace[("loss", 0, k)][0, 0] for k in range(s.steps + 1)]
     diverged = next((k for k, loss in enumerate(losses) if not np.isfinite(loss) or abs(loss) > 1e100), None)
     if see == "loss":
@@ -104,16 +109,16 @@ def _with_optimizer(problem: Problem, name: str) -> Problem:
     return result
 
 
-def optimizer_comparison(problem: Problem) -> list[str]:
+def optimizer_comparison(problem: Problem, baseline: dict | None = None) -> list[str]:
     """One sentence per optimizer: its loss after the workbook's steps, and when it first reached half the starting
-    loss; the best is named."""
+    loss; the best is named. The workbook's own optimizer is `baseline`, the problem's reference run, when given."""
     s = problem.structure
     if not s.compare_optimizers or s.steps == 0:
         return []
     results = {}
     for name in OPTIMIZERS:
-        with np.errstate(all="ignore"):
-            trace = reference.run(_with_optimizer(problem, name))
+        own = name == s.optimizer and baseline is not None
+        trace = baseline if own else _run(_with_optimizer(problem, name))
         results[name] = [float(trace[("loss", 0, k)][0, 0]) for k in range(s.steps + 1)]
     target = results[s.optimizer][0] / 2
     best = min(results, key=lambda name: results[name][-1] if np.isfinite(results[name][-1]) else np.inf)
@@ -128,16 +133,18 @@ def optimizer_comparison(problem: Problem) -> list[str]:
     return lines
 
 
-def tries(problem: Problem) -> list[str]:
-    """One sentence per thing to try: the cell, the new value, and what changes, measured."""
+def tries(problem: Problem, baseline: dict | None = None) -> list[str]:
+    """One sentence per thing to try: the cell, the new value, and what changes, measured (`baseline`: the
+    problem's own reference run)."""
     s = problem.structure
+    baseline = _run(problem) if baseline is None else baseline
     layout = Layout(s)
     entries = [entry for entry in (s.tries or default_tries(problem)) if valid(problem, entry[0])]
     lines = []
     for change, to, see, why in entries:
         if (see.endswith("accuracy") and not s.classification) or (see.startswith("test") and not s.n_test):
             continue
-        before, _ = measure(problem, see)
+        before, _ = measure(problem, see, baseline)
         after, diverged = measure(changed(problem, change, to), see)
         outcome = (f"training diverges at step {diverged}: the numbers overflow" if diverged is not None else
                    f"{_words(see, s.steps)} goes from {_number(before, see)} to {_number(after, see)}")
@@ -145,23 +152,20 @@ def tries(problem: Problem) -> list[str]:
     return lines
 
 
-def loss_spans_decades(problem: Problem, decades: float = 3.0) -> bool:
+def loss_spans_decades(problem: Problem, trace: dict, decades: float = 3.0) -> bool:
     """Whether the training loss's largest value is more than 10^decades times its smallest positive one:
     on a linear axis every step but the largest would then sit on the floor (an exploding loss)."""
-    with np.errstate(all="ignore"):
-        trace = reference.run(problem)
     losses = np.array([trace[("loss", 0, k)][0, 0] for k in range(problem.structure.steps + 1)])
     shown = losses[np.isfinite(losses) & (losses > 0)]
     return len(shown) > 1 and bool(shown.max() > shown.min() * 10 ** decades)
 
 
-def outcome(problem: Problem) -> str:
-    """Where training gets to, in numbers: the loss, the accuracy, and on the held-out samples."""
+def outcome(problem: Problem, trace: dict) -> str:
+    """Where training gets to, in numbers (from the problem's reference run): the loss, the accuracy, and on the
+    held-out samples."""
     s = problem.structure
     if s.steps == 0:
         return ""
-    with np.errstate(all="ignore"):
-        trace = reference.run(problem)
 
     def history(kind: str) -> list[float]:
         return [float(trace[(kind, 0, k)][0, 0]) for k in range(s.steps + 1)]
@@ -185,4 +189,6 @@ def outcome(problem: Problem) -> str:
 
 def measured(problem: Problem) -> Measured:
     """Everything the About sheet and the charts show that depends on the numbers the workbook computes."""
-    return Measured(tries(problem), optimizer_comparison(problem), loss_spans_decades(problem), outcome(problem))
+    trace = _run(problem)
+    return Measured(tries(problem, trace), optimizer_comparison(problem, trace), loss_spans_decades(problem, trace),
+                    outcome(problem, trace))
