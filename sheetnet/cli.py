@@ -19,6 +19,7 @@ import numpy as np
 from sheetnet import api, progress
 from sheetnet.api import examples
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.engines import ENGINES
 from sheetnet.model import config
 from sheetnet.model import options as choices
 
@@ -213,7 +214,7 @@ def new(dataset, out, config_path, data, force, **options) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
+@click.option("--engine", type=click.Choice(ENGINES), default="fast",
               show_default=True, help="what evaluates the formulas")
 @_user_errors
 def check(path, engine) -> None:
@@ -281,7 +282,7 @@ def datasets() -> None:
 @main.command(name="predict", context_settings={"ignore_unknown_options": True})
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
+@click.option("--engine", type=click.Choice(ENGINES), default="fast",
               show_default=True, help="what computes the final parameters from the workbook")
 @_user_errors
 def predict_command(path, inputs, engine) -> None:
@@ -306,7 +307,7 @@ def predict_command(path, inputs, engine) -> None:
 @main.command(name="export")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="the .json to write")
-@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice", "saved"]), default="fast",
+@click.option("--engine", type=click.Choice(ENGINES), default="fast",
               show_default=True)
 @click.option("-f", "--force", is_flag=True, help="overwrite an existing output file")
 @_user_errors
@@ -320,7 +321,7 @@ def export_command(path, out, engine, force) -> None:
 
 @main.command(name="examples")
 @click.option("--dir", "folder", default="workbooks", show_default=True, type=click.Path(file_okay=False))
-@click.option("--engine", type=click.Choice(["fast", "formulas", "libreoffice"]), default="fast", show_default=True)
+@click.option("--engine", type=click.Choice([e for e in ENGINES if e != "saved"]), default="fast", show_default=True)
 @click.option("--no-check", is_flag=True, help="only regenerate")
 @click.option("-f", "--force", is_flag=True, help="replace example workbooks already in DIR")
 @_user_errors

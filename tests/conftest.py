@@ -71,6 +71,23 @@ def soffice():
     return exe
 
 
+@pytest.fixture(scope="session")
+def libreoffice_copy(tmp_path_factory):
+    """An example as LibreOffice recalculates and saves it, made once per session: the cell-by-cell comparison
+    and the schema test both read it (request `soffice` too, which skips or fails where LibreOffice is absent)."""
+    made: dict[str, Path] = {}
+
+    def copy(name: str) -> Path:
+        if name not in made:
+            from sheetnet.evaluate import libreoffice
+
+            folder = tmp_path_factory.mktemp("libreoffice")
+            made[name] = libreoffice.recalculate(REPO / "workbooks" / f"{name}.xlsx", folder / f"{name}.xlsx")
+        return made[name]
+
+    return copy
+
+
 def sheet_parts(path: Path) -> dict[str, str]:
     """Sheet name -> its part in the zip (from the workbook's relationships)."""
     import re

@@ -20,6 +20,7 @@ from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.evaluate.values import TEXT
 
 from .conftest import REPO, build
+from .engines_agree import CHAOTIC, compare, libreoffice_values
 
 GRID = {  # constants in Data!A1:C3 that random formulas refer to
     (1, 1): 0.5, (1, 2): -1.25, (1, 3): 2.0,
@@ -146,12 +147,8 @@ def test_random_expressions_agree_with_libreoffice(soffice, tmp_path, seed):
     assert not differ, differ[:5]
 
 
-# Examples whose training amplifies a rounding difference step after step: two engines that sum in a
-# different order drift apart (measured: 1e-13 at step 0, 1e-8 by step 8 and 1e-4 by step 30 in
-# deep-sigmoid-bn, whose batch statistics over 4 samples divide by small spreads). They are compared cell by
-# cell over their first steps; the check, which restarts every step from the engine's own parameters, covers
-# the rest (test_libreoffice_check_passes_on_chaotic_examples), and test_chaos_is_real shows the sensitivity.
-CHAOTIC = {"deep-sigmoid-bn": 3}  # name -> steps compared cell by cell
+# Chaotic examples (tests/engines_agree.py says why) are compared cell by cell over their first steps; the
+# check covers the rest (test_libreoffice_check_passes_on_chaotic_examples), and test_chaos_is_real shows it.
 
 
 def test_chaos_is_real():
@@ -173,35 +170,11 @@ def test_libreoffice_check_passes_on_chaotic_examples(soffice, name):
 
 
 @pytest.mark.parametrize("name", list(example_configs()))
-def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, name):
-    path = REPO / "workbooks" / f"{name}.xlsx"
-    package = xlsx.read_package(path)
-    fast = evaluate_package(package)
-    real = libreoffice.evaluate(path)
-    # The finite difference and relative difference of the gradient check subtract nearly equal
-    # losses: engines legitimately differ there by ~1e-15/epsilon (the checker allows for it).
-    from sheetnet.check import readback
-    from sheetnet.layout import Layout
-
-    layout = Layout(readback.problem_from_package(package).structure)
-    conditioned = set()
-    if layout.gradcheck is not None:
-        result = layout.block("gc_result", 0, 0)
-        conditioned = {(result.sheet, result.row + 2, result.col), (result.sheet, result.row + 4, result.col)}
-    compared = 0
-    for sheet in package.sheet_order:
-        if name in CHAOTIC and not sheet.startswith("Layer "):
-            continue
-        cells = package.sheet(sheet)
-        for row, col in zip(cells.formula_rows.tolist(), cells.formula_cols.tolist(), strict=True):
-            if (sheet, row, col) in conditioned:
-                continue
-            if name in CHAOTIC and row >= layout.layers.block_top(CHAOTIC[name]):
-                continue
-            compared += 1
-            a, b = fast.get(sheet, row, col), real.get(sheet, row, col)
-            assert _same(a, b, exact_errors=False), (sheet, row, col, a, b)
-    assert compared > 1000
+def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, libreoffice_copy, name):
+    agreement = compare(REPO / "workbooks" / f"{name}.xlsx", libreoffice_values(libreoffice_copy(name)),
+                        conditioned=True, equal=lambda a, b: _same(a, b, exact_errors=False))
+    assert agreement.compared > 1000
+    assert not agreement.differ, (len(agreement.differ), agreement.differ[:5])
 
 
 def test_small_workbook_fast_equals_formulas_cell_by_cell(tmp_path):

@@ -28,7 +28,7 @@ from sheetnet.cli import main
 from .conftest import build, sheet_parts
 
 VICTIM_NUMBER = "31337.4242"
-ENGINES = ("fast", "formulas", "libreoffice", "saved")
+ENGINES = ("fast", "formulas", "libreoffice", "saved", "formualizer", "ironcalc")
 _OPENED: list[str] = []
 
 
@@ -604,3 +604,37 @@ def test_a_file_swapped_after_screening_is_never_read(attack, tmp_path, monkeypa
     result = run("check", target, "--engine", "formulas")
     assert result.exit_code == 0, result.output
     assert not [name for name in _OPENED if "finance" in name]
+
+
+@pytest.mark.parametrize("body, named", [
+    (b'&#87;EBSERVICE("http://127.0.0.1:1/")', "WEBSERVICE"),  # spelled with a character reference
+    (b'WEB&#x53;ERVICE("http://127.0.0.1:1/")', "WEBSERVICE"),
+    (b'[1]Sheet1!$A$1', "another workbook"),
+    (b'SUM(A1)+CALL("k","f","J",1)', "CALL"),
+])
+@pytest.mark.parametrize("position", ["first", "last", "among many of its own shape"])
+def test_screening_finds_one_bad_formula_among_a_thousand(tmp_path, body, named, position):
+    """Formulas are screened by their distinct shapes, digits aside: one bad formula anywhere is still found,
+    and a character reference or a NUL byte sends the part formula by formula."""
+    from sheetnet.errors import SheetnetError
+    from sheetnet.evaluate.screen import screen_part
+
+    good = [b"<c r=\"A%d\"><f>SUMPRODUCT(B%d:C%d,D$1:E$1)&gt;0</f></c>" % (k, k, k) for k in range(1, 1001)]
+    bad = b'<c r="Z9"><f>' + body + b"</f></c>"
+    cells = {"first": [bad] + good, "last": good + [bad],
+             "among many of its own shape": good[:500] + [bad] + good[500:]}[position]
+    part = b"<worksheet><sheetData>" + b"".join(cells) + b"</sheetData></worksheet>"
+    screen_part("xl/worksheets/sheet1.xml", b"<worksheet><sheetData>" + b"".join(good) + b"</sheetData></worksheet>",
+                tmp_path / "x.xlsx")  # control: the good ones pass
+    with pytest.raises(SheetnetError, match=named):
+        screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")
+
+
+def test_a_nul_byte_cannot_split_an_external_reference(tmp_path):
+    from sheetnet.errors import SheetnetError
+    from sheetnet.evaluate.screen import screen_part
+
+    part = b"<worksheet><sheetData><c r=\"A1\"><f>[1\x00]Sheet1!$A$1</f></c><c r=\"A2\"><f>1+1</f></c></sheetData>" \
+           b"</worksheet>"
+    with pytest.raises(SheetnetError, match="another workbook"):
+        screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")

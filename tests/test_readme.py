@@ -53,3 +53,32 @@ def test_the_readme_tables_render():
     """A markdown table is one block: no blank line between its rows."""
     for match in re.finditer(r"(?m)^\|.*\|\n\n\|", README):
         raise AssertionError(f"a blank line splits a table near: {match.group(0)!r}")
+
+
+def test_the_verification_table_is_current(soffice):
+    """The table scripts/verification_table.py wrote names the installed engines' versions, and its counts add
+    up to the formula cells of today's examples (so a changed example means running the script again)."""
+    from importlib.metadata import version
+
+    from sheetnet.api.examples import example_configs
+    from sheetnet.evaluate import libreoffice, xlsx
+
+    from .engines_agree import hyperformula_version
+
+    table = README.split("<!-- verification table: scripts/verification_table.py -->", 1)[1].split(
+        "<!-- end of verification table -->", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| engine")]
+    total = sum(len(sheet.formula_texts) for name in example_configs()
+                for sheet in xlsx.read_package(REPO / "workbooks" / f"{name}.xlsx").sheets.values())
+    by_engine = {row[0].split(" (")[0].split(",")[0]: row for row in rows}
+    assert int(by_engine["sheetnet fast engine"][2].replace(",", "")) == total
+    assert by_engine["sheetnet fast engine"][3].startswith("all pass")
+    expected = {"formualizer": version("formualizer"), "IronCalc": version("ironcalc"),
+                "HyperFormula": hyperformula_version(), "LibreOffice": libreoffice.version()}
+    for engine, installed in expected.items():
+        row = by_engine[engine]
+        assert row[1] == installed, (engine, row[1], installed)
+        left_out = int(re.search(r"\(([\d,]+) left out", row[3]).group(1).replace(",", ""))
+        assert int(row[2].replace(",", "")) + left_out == total
+        assert row[3].startswith("all agree")

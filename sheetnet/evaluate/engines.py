@@ -4,6 +4,7 @@
 - `formulas`: the `formulas` package, a Python re-implementation of Excel's calculation.
 - `saved`: the values a spreadsheet application stored in the file when it last saved it.
 - `libreoffice`: LibreOffice headless recalculates and saves a copy; we read that copy.
+- `formualizer`, `ironcalc`: two spreadsheet engines written in Rust (optional, from PyPI); see peers.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sheetnet.evaluate.saved import saved_values
 from sheetnet.evaluate.values import GridValues, from_cells
 from sheetnet.evaluate.xlsx import Package, column_number, read_package
 
-ENGINES = ("fast", "formulas", "libreoffice", "saved")
+ENGINES = ("fast", "formulas", "libreoffice", "saved", "formualizer", "ironcalc")
 
 _KEY = re.compile(r"^'?\[[^\]]*\](?P<sheet>.*?)'?!(?P<col>[A-Z]+)(?P<row>\d+)$")
 
@@ -87,4 +88,9 @@ def evaluate(path: str | Path, engine: str, package: Package | None = None, prog
 
         with package.private_copy() as copy:
             return libreoffice.evaluate(copy)
+    if engine in ("formualizer", "ironcalc"):
+        from sheetnet.evaluate import peers
+
+        with package.private_copy() as copy:
+            return peers.evaluate_peer(engine, copy, package)
     raise SheetnetError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -157,6 +157,10 @@ class Writer:
 def workbook_bytes(problem: Problem, progress=None, measured: Measured | None = None,
                    file_name: str = "FILE.xlsx") -> tuple[bytes, int]:
     """The .xlsx file for a problem, and its number of formula cells."""
+    import openpyxl.xml
+
+    if openpyxl.xml.LXML:  # openpyxl was imported before sheetnet, with lxml: its XML would differ
+        raise RuntimeError("openpyxl was imported with lxml before sheetnet; set OPENPYXL_LXML=False first")
     writer = Writer(problem, progress, measured, file_name)
     wb = writer.build()
     buffer = io.BytesIO()
