@@ -638,3 +638,18 @@ def test_a_nul_byte_cannot_split_an_external_reference(tmp_path):
            b"</worksheet>"
     with pytest.raises(SheetnetError, match="another workbook"):
         screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize("element", [b'<x:f>WEBSERVICE("http://127.0.0.1:1/")</x:f>',
+                                     b'<f t="array" ref="Z9">WEBSERVICE("http://127.0.0.1:1/")</f>',
+                                     b'<formula>WEBSERVICE("http://127.0.0.1:1/")</formula>'])
+def test_plain_formulas_beside_another_formula_element_are_all_screened(tmp_path, element):
+    """A part of plain <f> cells is screened through the numpy scan; any other formula element in it sends
+    the whole part through the general screen."""
+    from sheetnet.errors import SheetnetError
+    from sheetnet.evaluate.screen import screen_part
+
+    good = b"".join(b'<c r="A%d"><f>B%d*2</f></c>' % (k, k) for k in range(1, 100))
+    part = b"<worksheet><sheetData>" + good + b'<c r="Z9">' + element + b"</c></sheetData></worksheet>"
+    with pytest.raises(SheetnetError, match="WEBSERVICE"):
+        screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")

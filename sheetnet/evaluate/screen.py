@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.formula_scan import SEPARATOR, FormulaScan, scan_formulas
 from sheetnet.evaluate.xmltext import unescape
 
 REACHING_OUT = ("WEBSERVICE", "FILTERXML", "HYPERLINK", "INDIRECT", "CALL", "REGISTER.ID", "REGISTER", "RTD",
@@ -79,20 +80,32 @@ def _links_outside(name: str, text: bytes) -> bool:
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 
-def _all_harmless(elements: list[tuple[bytes, bytes]]) -> bool:
-    """Every formula of a part examined by its distinct shapes: digits play no part in any rule above, so a
-    million formulas of a few dozen shapes are a few dozen examinations. A part with a character reference
-    (which could spell a digit or anything else) or a NUL byte, or with a shape that has a problem, is
-    examined formula by formula, which also names the one."""
-    raw = b"\x00".join(body for _, body in elements)
-    if b"&#" in raw or raw.count(b"\x00") != len(elements) - 1:
+def _all_harmless(joined: bytes, separator: bytes, count: int) -> bool:
+    """Every formula of a part (`count` of them, joined by `separator`) examined by its distinct shapes:
+    digits play no part in any rule above, so a million formulas of a few dozen shapes are a few dozen
+    examinations. A part with a character reference (which could spell a digit or anything else) or a
+    separator inside a formula, or with a shape that has a problem, is examined formula by formula, which
+    also names the one."""
+    if b"&#" in joined or joined.count(separator) != count - 1:
         return False
-    shapes = set(raw.translate(_ZERO_DIGITS).split(b"\x00"))
+    shapes = set(joined.translate(_ZERO_DIGITS).split(separator))
     return all(formula_problem(unescape(shape.decode("utf-8", errors="replace"))) is None for shape in shapes)
 
 
-def screen_part(name: str, data: bytes, path: Path) -> None:
-    """Refuse a part that could make any reader or engine expand entities or reach outside the file."""
+_ODD_F = re.compile(rb"<f(?![>A-Za-z0-9_])")  # an element named f written in any way but <f>
+
+
+def _plain_formulas(text: bytes) -> FormulaScan | None:
+    """The part's formulas when every formula element in it is a plain <f>BODY</f> (formula_scan finds those
+    with numpy); None when it may hold any other (a name, a rule, a namespaced or attributed f)."""
+    if b"formula" in text or b"definedName" in text or b":f" in text or _ODD_F.search(text):
+        return None
+    return scan_formulas(text)
+
+
+def screen_part(name: str, data: bytes, path: Path) -> FormulaScan | None:
+    """Refuse a part that could make any reader or engine expand entities or reach outside the file.
+    Returns the part's plain formulas when it found them with formula_scan, for the reader to reuse."""
     text = _text_of(data)
     if _DECLARATION.search(text):
         raise SheetnetError(f"{path}: refused: {name} declares a DOCTYPE/ENTITY (entity expansion is refused "
@@ -100,9 +113,15 @@ def screen_part(name: str, data: bytes, path: Path) -> None:
     if _links_outside(name, text):
         raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
                             f"it is given; remove the external links)")
-    elements = _FORMULA_ELEMENT.findall(text)
-    if not elements or _all_harmless(elements):
-        return
+    scan = _plain_formulas(text) if b"<f>" in text else None
+    if scan is not None:
+        if not len(scan.rows) or _all_harmless(scan.joined, SEPARATOR.encode(), len(scan.rows)):
+            return scan if text is data else None
+        elements = _FORMULA_ELEMENT.findall(text)
+    else:
+        elements = _FORMULA_ELEMENT.findall(text)
+        if not elements or _all_harmless(b"\x00".join(body for _, body in elements), b"\x00", len(elements)):
+            return None
     for tag, raw in elements:
         formula = unescape(raw.decode("utf-8", errors="replace"))
         problem = formula_problem(formula)
@@ -110,3 +129,4 @@ def screen_part(name: str, data: bytes, path: Path) -> None:
             role = _ELEMENT_ROLE[tag.decode().split(":")[-1]]
             raise SheetnetError(f"{path}: refused: a {role} in {name} {problem}: "
                                 f"{formula[:60].replace(chr(10), ' ')!r}")
+    return None

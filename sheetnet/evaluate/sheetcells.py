@@ -11,6 +11,7 @@ import numpy as np
 
 from sheetnet.cellref import column_number
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.formula_scan import SEPARATOR
 from sheetnet.evaluate.xmltext import unescape
 
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384  # Excel's own sheet limits
@@ -21,6 +22,8 @@ _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 _REF = re.compile(rb"([A-Z]+)(\d+)")
 _TYPE = re.compile(r't="([^"]*)"')
+# A plain formula cell as formula_scan finds it: its attributes and its saved value, if any.
+_FORMULA_CELL_CACHE = re.compile(r'<c r="[A-Z]+[0-9]+"([^>]*)><f>[^<]*</f>(?:<v>([^<]*)</v>|<v\s*/>)?</c>')
 
 
 @dataclass
@@ -32,13 +35,25 @@ class SheetCells:
     constants: dict[tuple[int, int], object] = field(default_factory=dict)
     formula_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     formula_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    formula_texts: list[str] = field(default_factory=list)
-    formula_cache: tuple = ((), ())  # (attributes, value text) of each formula cell, as saved
+    joined: str = ""  # every formula's text ("=..."), in the order of the arrays, SEPARATOR between
+    raw: bytes = b""  # the sheet's XML, kept to read the saved values of formulas only when asked
     strings: list[str] = field(default_factory=list)
     max_row: int = 0
     max_col: int = 0
     saved: dict | None = None  # cached values, when the general parser already decoded them
     _formulas: dict | None = None
+    _texts: list[str] | None = None
+
+    @property
+    def formula_texts(self) -> list[str]:
+        """Each formula's text, in the order of formula_rows and formula_cols."""
+        if self._texts is None:
+            self._texts = self.joined.split(SEPARATOR) if len(self.formula_rows) else []
+        return self._texts
+
+    def set_texts(self, texts: list[str]) -> None:
+        self._texts = texts
+        self.joined = SEPARATOR.join(texts)
 
     @property
     def formulas(self) -> dict[tuple[int, int], str]:
@@ -52,7 +67,8 @@ class SheetCells:
         """The values a spreadsheet application saved for the formula cells (None when never saved)."""
         if self.saved is not None:
             return self.saved
-        attrs, values = self.formula_cache
+        found = _FORMULA_CELL_CACHE.findall(self.raw.decode("utf-8", errors="replace"))
+        attrs, values = (list(column) for column in zip(*found, strict=True)) if found else ([], [])
         result = {}
         positions = zip(self.formula_rows.tolist(), self.formula_cols.tolist(), strict=True)
         for position, attr, value in zip(positions, attrs, values, strict=True):
@@ -85,6 +101,7 @@ def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> She
     cells = SheetCells(name)
     formula_rows: list[int] = []
     formula_cols: list[int] = []
+    texts: list[str] = []
     cached: dict[tuple[int, int], object] = {}
     shared: dict[bytes, tuple[int, int, str]] = {}
     max_row = max_col = 0
@@ -130,11 +147,12 @@ def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> She
                 raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} uses an unknown shared formula")
         formula_rows.append(row)
         formula_cols.append(col)
-        cells.formula_texts.append("=" + text)
+        texts.append("=" + text)
         if value is not None:
             cached[(row, col)] = value
     cells.formula_rows = np.array(formula_rows, dtype=np.int64)
     cells.formula_cols = np.array(formula_cols, dtype=np.int64)
+    cells.set_texts(texts)
     cells.saved = cached
     cells.max_row, cells.max_col = max_row, max_col
     return cells

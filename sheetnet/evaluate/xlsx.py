@@ -18,11 +18,11 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from defusedxml import ElementTree as SafeET
 
 from sheetnet.cellref import column_number
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.formula_scan import SEPARATOR, FormulaScan, scan_formulas
 from sheetnet.evaluate.screen import screen_part
 from sheetnet.evaluate.sheetcells import MAX_COLS, MAX_ROWS, SheetCells, cell_value, parse_general
 from sheetnet.evaluate.xmltext import unescape
@@ -100,36 +100,45 @@ def _shared_strings(data: bytes) -> list[str]:
     return strings
 
 
-# The layout every writer we know uses (openpyxl, Excel, LibreOffice): `r` first, then a plain
-# formula and/or a value or an inline string. Anything else (shared or array formulas, other
-# attribute orders) fails the count check below and takes the general path.
-_FORMULA_CELL = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v>([^<]*)</v>|<v\s*/>)?</c>')
+# The layout every writer we know uses (openpyxl, Excel, LibreOffice): `r` first, then a plain formula
+# (found by formula_scan) or a value or an inline string (found here). Anything else (shared or array
+# formulas, other attribute orders) fails the count check below and takes the general path.
 _OTHER_CELL = re.compile(
     r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>|<v\s*/>)?(?:<is>((?:(?!</c>).)*?)</is>)?</c>)', re.S
 )
-_CELL_TAG = re.compile(rb"<c[ >/]")
 _TYPE = re.compile(r't="([^"]*)"')
 _TEXT_STR = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
 
 
-def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
-    text = data.decode("utf-8", errors="replace")
-    formula_cells = _FORMULA_CELL.findall(text)
-    other_cells = _OTHER_CELL.findall(text)
-    if len(formula_cells) + len(other_cells) != len(_CELL_TAG.findall(data)):
+def _formula_texts(scan: FormulaScan, name: str, path: Path) -> str:
+    """The joined formula texts, unescaped once for the whole sheet."""
+    joined = scan.joined.decode("utf-8", errors="replace")
+    if "&" not in joined:
+        return joined
+    if "&#" not in joined:
+        return unescape(joined)
+    texts = [unescape(text) for text in joined.split(SEPARATOR)]  # a character reference could spell SEPARATOR
+    if any(SEPARATOR in text for text in texts):
+        raise SheetnetError(f"{path}: sheet '{name}' has a formula holding a control character")
+    return SEPARATOR.join(texts)
+
+
+def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path,
+                 scan: FormulaScan | None = None) -> SheetCells:
+    scan = scan or scan_formulas(data)
+    if scan is None:
         return parse_general(name, data, strings, path)
-    cells = SheetCells(name)
+    text = data.decode("utf-8", errors="replace")
+    other_cells = _OTHER_CELL.findall(text)
+    if len(scan.rows) + len(other_cells) != data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/"):
+        return parse_general(name, data, strings, path)
+    cells = SheetCells(name, raw=data)
     columns: dict[str, int] = {}
     max_row = max_col = 0
-    if formula_cells:
-        letters, rows, attrs, texts, values = zip(*formula_cells, strict=True)
-        for item in set(letters):
-            columns[item] = column_number(item)
-        cells.formula_rows = np.array(list(map(int, rows)), dtype=np.int64)
-        cells.formula_cols = np.array([columns[item] for item in letters], dtype=np.int64)
-        cells.formula_texts = ["=" + (unescape(t) if "&" in t else t) for t in texts]
-        cells.formula_cache = (attrs, values)
-        max_row, max_col = int(cells.formula_rows.max()), int(cells.formula_cols.max())
+    if len(scan.rows):
+        cells.formula_rows, cells.formula_cols = scan.rows, scan.cols
+        cells.joined = _formula_texts(scan, name, path)
+        max_row, max_col = int(scan.rows.max()), int(scan.cols.max())
     for letters, row_text, attrs, value, inline in other_cells:
         col = columns.get(letters) or columns.setdefault(letters, column_number(letters))
         row = int(row_text)
@@ -157,16 +166,19 @@ def _not_a_zip(path: Path, content: bytes) -> SheetnetError:
     return SheetnetError(f"{path}: not an .xlsx workbook (not a zip file, or a truncated one)")
 
 
-def _parts(archive: zipfile.ZipFile, path: Path) -> dict[str, bytes]:
-    """Every part, size-capped and screened (entities, links outside the file) before anything parses it."""
-    parts = {}
+def _parts(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, bytes], dict[str, FormulaScan]]:
+    """Every part, size-capped and screened (entities, links outside the file) before anything parses it;
+    and the plain formulas the screen found in a part, for the reader to reuse."""
+    parts, scans = {}, {}
     for info in archive.infolist():
         data = _read_part(archive, info.filename, path)
         if data.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")[:1] in (b"<", b"\x00") or info.filename.endswith(
                 (".xml", ".rels", ".vml")):
-            screen_part(info.filename, data, path)
+            scan = screen_part(info.filename, data, path)
+            if scan is not None:
+                scans[info.filename] = scan
         parts[info.filename] = data
-    return parts
+    return parts, scans
 
 
 def read_package(path: str | Path) -> Package:
@@ -193,7 +205,7 @@ def read_package(path: str | Path) -> Package:
         if total > MAX_TOTAL_BYTES:
             raise SheetnetError(f"{path}: refused: it would unpack to {total:,} bytes (more than {MAX_TOTAL_BYTES:,})")
         try:
-            package = _read(_parts(archive, path), path)
+            package = _read(*_parts(archive, path), path)
             package.content = content
             return package
         except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError, ValueError,
@@ -201,7 +213,7 @@ def read_package(path: str | Path) -> Package:
             raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _read(parts: dict[str, bytes], path: Path) -> Package:
+def _read(parts: dict[str, bytes], scans: dict[str, FormulaScan], path: Path) -> Package:
     workbook = _parse_small_xml(parts["xl/workbook.xml"], "xl/workbook.xml", path)
     rels = _parse_small_xml(parts["xl/_rels/workbook.xml.rels"], "workbook rels", path)
     targets = {}
@@ -218,9 +230,9 @@ def _read(parts: dict[str, bytes], path: Path) -> Package:
             raise SheetnetError(f"{path}: sheet '{name}' is listed but its part is missing")
         if element.get("state") in ("hidden", "veryHidden"):
             hidden.add(name)
-        sheets[name] = _parse_sheet(name, parts[target], strings, path)
+        sheets[name] = _parse_sheet(name, parts[target], strings, path, scans.get(target))
         order.append(name)
-        cells = sum(len(s.formula_texts) + len(s.constants) for s in sheets.values())
+        cells = sum(len(s.formula_rows) + len(s.constants) for s in sheets.values())
         if cells > MAX_CELLS:
             raise SheetnetError(f"{path}: refused: more than {MAX_CELLS:,} cells")
     defined = {}

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.formula_scan import SEPARATOR
 from sheetnet.evaluate.values import ERROR_CODES, GridValues
 from sheetnet.evaluate.xlsx import Package
 
 from . import functions as fx
+from .digitruns import RUN, FormulaTexts, skeletons_and_numbers
 from .levels import cell_name, dependency_levels
 from .parser import FormulaSyntaxError, parse
-from .references import DIGITS, MAX_ROW, Ref, ShapeCache, parse_reference, split_formula
+from .references import MAX_ROW, Ref, ShapeCache, parse_reference, split_formula
 
 REF_ERROR = ERROR_CODES["#REF!"]
 MAX_GRID_CELLS = 400_000_000  # a dense grid beyond this is an absurd workbook, not a network
@@ -57,28 +59,29 @@ class Evaluator:
     def _groups(self) -> list[Group]:
         """Group formulas by shape without a Python step per reference.
 
-        All formula texts are joined into one string: one regex pass hides their digits (giving
-        each formula's skeleton) and one collects the digits. A skeleton's first formula tells which
-        digit runs are row numbers; numpy turns the rest into per-reference row arrays.
+        All formula texts are joined into one string: numpy hides their digits (giving each
+        formula's skeleton) and collects the digit runs' values (digitruns.py). A skeleton's first
+        formula tells which digit runs are row numbers; numpy turns the rest into per-reference row arrays.
         """
         cache = ShapeCache(self.names)
-        texts, owner_sheet, rows, cols = [], [], [], []
+        joined, owner_sheet, rows, cols = [], [], [], []
         for sheet_id, name in enumerate(self.sheet_names):
             sheet = self.package.sheets[name]
-            texts.extend(sheet.formula_texts)
-            owner_sheet.append(np.full(len(sheet.formula_texts), sheet_id, dtype=np.int64))
+            if len(sheet.formula_rows):
+                joined.append(sheet.joined)
+            owner_sheet.append(np.full(len(sheet.formula_rows), sheet_id, dtype=np.int64))
             rows.append(sheet.formula_rows)
             cols.append(sheet.formula_cols)
         groups: dict[tuple, list] = {}
-        if not texts:
+        if not joined:
             return []
         owner_sheet, rows, cols = np.concatenate(owner_sheet), np.concatenate(rows), np.concatenate(cols)
-        joined = "\x02".join(texts)
-        skeletons = DIGITS.sub("\x01", joined).split("\x02")
+        texts = FormulaTexts(SEPARATOR.join(joined).encode("utf-8"))
+        del joined
+        skeletons, numbers = skeletons_and_numbers(texts.encoded)
         skeleton_ids: dict[str, int] = {}
         ids = np.array([skeleton_ids.setdefault(sk, len(skeleton_ids)) for sk in skeletons], dtype=np.int64)
-        run_counts = np.array([sk.count("\x01") for sk in skeleton_ids], dtype=np.int64)[ids]
-        numbers = np.array(DIGITS.findall(joined), dtype=np.int64) if run_counts.sum() else np.zeros(0, np.int64)
+        run_counts = np.array([sk.count(RUN) for sk in skeleton_ids], dtype=np.int64)[ids]
         run_start = np.concatenate([[0], np.cumsum(run_counts)[:-1]])
         order = np.argsort(ids, kind="stable")
         bounds = np.flatnonzero(np.diff(ids[order])) + 1
