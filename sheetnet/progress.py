@@ -12,9 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from tqdm import tqdm
-
 SHOW_AFTER_SECONDS = 1.5
+
+
+def tqdm(*args, **kwargs):
+    """tqdm, imported when a bar is first made: a quick command never draws one, nor pays for the import."""
+    from tqdm import tqdm as bar_type
+
+    return bar_type(*args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -56,15 +61,18 @@ def phase_callback(description: str) -> Callable[[str, int, int], None]:
     def callback(phase: str, done: int, total: int) -> None:
         if state.get("phase") != phase:
             if "bar" in state:
-                state["bar"].close()
+                state.pop("bar").close()
             state["phase"] = phase
-            state["bar"] = tqdm(total=total, desc=f"{description}: {phase}", unit="cells", unit_scale=True,
-                                delay=SHOW_AFTER_SECONDS, disable=None, file=sys.stderr, leave=False)
             state["started"] = time.perf_counter()
-        state["bar"].update(done - state["bar"].n)
+        elapsed = time.perf_counter() - state["started"]
+        if "bar" not in state and done < total and elapsed >= SHOW_AFTER_SECONDS:  # made only when it will show
+            state["bar"] = tqdm(total=total, desc=f"{description}: {phase}", unit="cells", unit_scale=True,
+                                delay=0, disable=None, file=sys.stderr, leave=False)
+        if "bar" in state:
+            state["bar"].update(done - state["bar"].n)
         if done >= total:
-            state["bar"].close()
-            state.pop("bar")
+            if "bar" in state:
+                state.pop("bar").close()
             state.pop("phase")
 
     return callback

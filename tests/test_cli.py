@@ -114,3 +114,47 @@ def test_csv_class_index_column_for_cross_entropy(tmp_path):
     csv.write_text("x1,x2,class\n0,0,0.5\n")
     result = run("new", "--config", cfg, "-o", tmp_path / "bad.xlsx")
     assert result.exit_code == 2 and "class" in result.output
+
+
+def test_a_quick_check_draws_no_bar_and_imports_no_tqdm():
+    """Small workbooks start fast: the progress bar's library is imported only for a phase that runs long."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    code = ("import sys; from sheetnet.cli import main\n"
+            "try: main(['check', sys.argv[1]])\n"
+            "except SystemExit as exit: print('exit', exit.code)\n"
+            "print('tqdm' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(REPO / "workbooks" / "exam-example.xlsx")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("OK") and done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr
+
+
+def test_a_long_phase_gets_its_bar_after_the_delay(monkeypatch):
+    from sheetnet import progress
+
+    made = []
+    clock = [100.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(progress, "tqdm", lambda **kwargs: made.append(kwargs) or _Bar())
+    callback = progress.phase_callback("checking")
+    callback("evaluating", 10, 1000)
+    assert made == []
+    clock[0] += progress.SHOW_AFTER_SECONDS
+    callback("evaluating", 500, 1000)
+    assert len(made) == 1 and made[0]["total"] == 1000
+    callback("evaluating", 1000, 1000)
+    callback("comparing", 1000, 1000)
+    assert len(made) == 1
+
+
+class _Bar:
+    n = 0
+
+    def update(self, step):
+        self.n += step
+
+    def close(self):
+        pass
