@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 from sheetnet.cellref import column_letters as get_column_letter
 
+_LETTERS: list[str] = []  # column number -> letters, filled as far as asked: Block.cell runs once per cell
+
+
+def _letters(number: int) -> str:
+    if number >= len(_LETTERS):
+        _LETTERS.extend(get_column_letter(k) for k in range(len(_LETTERS), number + 1))
+    return _LETTERS[number]
+
 
 def layer_sheet(layer: int) -> str:
     return f"Layer {layer}"
@@ -27,7 +35,8 @@ class Block:
     ncols: int
 
     def cell(self, i: int = 0, j: int = 0) -> str:
-        return f"{get_column_letter(self.col + j)}{self.row + i}"
+        col = self.col + j
+        return f"{_LETTERS[col] if col < len(_LETTERS) else _letters(col)}{self.row + i}"
 
     @property
     def cells_shape(self) -> tuple[int, int]:

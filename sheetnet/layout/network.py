@@ -40,9 +40,19 @@ class Layout:
         self.boundary = BoundaryLayout(s) if has_boundary(s) else None
         self.gradcheck = GradcheckLayout(s) if s.gradient_check and s.steps > 0 else None
         self.digits = DigitsLayout(s) if has_digit_sheets(s) else None
+        self._blocks: dict[tuple[str, int, int], Block] = {}
 
     # --- blocks -----------------------------------------------------------------------------
     def block(self, kind: str, layer: int, step: int) -> Block:
+        """The block of (kind, layer, step); KeyError when the workbook has none. Remembered: the writer
+        asks for the same few blocks once per cell, a million times in a large workbook."""
+        key = (kind, layer, step)
+        found = self._blocks.get(key)
+        if found is None:
+            found = self._blocks[key] = self._find_block(kind, layer, step)
+        return found
+
+    def _find_block(self, kind: str, layer: int, step: int) -> Block:
         if kind.startswith("gc_"):
             if self.gradcheck is None:
                 raise KeyError((kind, layer, step))

@@ -21,9 +21,13 @@ class Refs:
     def __init__(self, layout: Layout, sheet: str):
         self.layout = layout
         self.sheet = sheet
+        self._prefixes = {sheet: ""}
 
     def _prefix(self, block: Block) -> str:
-        return "" if block.sheet == self.sheet else quote_sheet(block.sheet) + "!"
+        prefix = self._prefixes.get(block.sheet)
+        if prefix is None:
+            prefix = self._prefixes[block.sheet] = quote_sheet(block.sheet) + "!"
+        return prefix
 
     def cell(self, block: Block, i: int = 0, j: int = 0) -> str:
         return self._prefix(block) + block.cell(i, j)
