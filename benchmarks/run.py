@@ -16,6 +16,7 @@ Nothing here is a test: timings are never asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -177,6 +178,7 @@ def run(sizes, formulas_cap: int, out: Path, repeat: int) -> list[dict]:
             print(summary_line(row), flush=True)
             book.unlink()
     write_table(rows, out / "results.md", repeat)
+    (out / "results.json").write_text(json.dumps(rows, indent=1))
     write_plot(rows, out / "time_vs_cells.png")
     return rows
 
@@ -255,7 +257,7 @@ def write_plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(9.5, 4.5), dpi=110)
     series = [("new", "sheetnet new", "o-"), ("fast", "sheetnet check (fast)", "s-"),
               ("formulas", "check --engine formulas", "^-"), ("libreoffice", "LibreOffice load+recalc+save", "d-"),
               ("formualizer", "formualizer load+evaluate", "v-"), ("ironcalc", "IronCalc load+evaluate", "<-")]
@@ -271,7 +273,7 @@ def write_plot(rows: list[dict], path: Path) -> None:
     ax.set_ylabel("CPU seconds (median of interleaved runs)")
     ax.set_title("Time vs workbook size")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
 
@@ -283,5 +285,9 @@ if __name__ == "__main__":
                         help="largest workbook checked with the slow formulas engine")
     parser.add_argument("--out", default=str(Path(__file__).parent))
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of each command per size")
+    parser.add_argument("--plot-only", action="store_true", help="redraw the plot from results.json")
     args = parser.parse_args()
+    if args.plot_only:
+        write_plot(json.loads((Path(args.out) / "results.json").read_text()), Path(args.out) / "time_vs_cells.png")
+        raise SystemExit(0)
     run([int(s) for s in args.sizes.split(",")], args.formulas_cap, Path(args.out), args.repeat)

@@ -33,6 +33,10 @@ RNM = "sheetnet/reference/normalisation.py"
 DG = "sheetnet/sheets/digits.py"
 RD = "sheetnet/reference/digits.py"
 RC = "sheetnet/api/continuation.py"
+FS = "sheetnet/evaluate/formula_scan.py"
+DR = "sheetnet/evaluate/fast/digitruns.py"
+SCR = "sheetnet/evaluate/screen.py"
+XT = "sheetnet/evaluate/xmltext.py"
 
 WRITER = [
     (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},{c.z})"', "ReLU lets negatives through"),
@@ -186,8 +190,31 @@ CHECKER = [
     (RB, "if observed is not None and step > 0:", "if False:", "each step checked from the reference's own drift"),
 ]
 
+READER = [
+    (FS, "cols = np.where(letter, cols * 26 + byte - 64, cols)", "cols = np.where(letter, cols * 26 + byte - 65, cols)",
+     "column letters read one off"),
+    (FS, "rows = np.where(digit, rows * 10 + byte - 48, rows)", "rows = np.where(digit, rows * 10 + byte - 48, rows + 1)",
+     "row numbers read wrong after the digits end"),
+    (FS, "ok &= ended & (letters <= 3) & (digits >= 1) & (digits <= 7)", "ok &= ended",
+     "malformed addresses accepted"),
+    (FS, "other = other[other + 2 < len(arr)]", "other = other[:0]", "shared and attributed formulas scanned as plain"),
+    (FS, "marked[closes] = ord(SEPARATOR)", 'marked[closes] = ord(";")', "formulas joined without their separator"),
+    (DR, "if len(lengths) and lengths.max() > 15:", "if False:", "digit runs beyond 15 digits not split"),
+    (DR, "numbers = np.where(more, numbers * 10 + digits, numbers)",
+     "numbers = np.where(more, numbers * 10 + digits, numbers * 10)", "short digit runs scaled as long ones"),
+    (DR, "keep[starts] = True", "keep[starts] = False", "skeletons lose their digit runs"),
+    (SCR, 'if b"formula" in text or b"definedName" in text or b":f" in text or _ODD_F.search(text):',
+     'if b"definedName" in text:', "other formula elements beside plain ones go unscreened"),
+    (SCR, 'if b"&#" in joined or joined.count(separator) != count - 1:', "if joined.count(separator) != count - 1:",
+     "character references screened by shape (digits zeroed first)"),
+    (XT, '.replace("&amp;", "&"))', ")", "&amp; left escaped"),
+    (XT, 'return (text.replace("&lt;", "<")', 'return (text.replace("&amp;", "&").replace("&lt;", "<")',
+     "&amp; unescaped first: &amp;lt; becomes <"),
+]
+
 MUTANTS = ([(*m, "writer") for m in WRITER] + [(*m, "reference") for m in REFERENCE]
-           + [(*m, "fast") for m in FAST] + [(*m, "checker") for m in CHECKER])
+           + [(*m, "fast") for m in FAST] + [(*m, "checker") for m in CHECKER]
+           + [(*m, "reader") for m in READER])
 
 _CHECKS = ["tests/test_hand_computed.py", "tests/test_learner_sheets.py", "tests/test_independence.py",
            "tests/test_promises.py", "tests/test_tamper.py", "tests/test_workbook.py", "tests/test_digits.py",
@@ -197,6 +224,8 @@ GROUP_TESTS = {
     "reference": ["tests/test_hand_computed.py", "tests/test_gradients.py", "tests/test_torch_oracle.py", *_CHECKS[1:],
                   "tests/test_examples.py"],
     "fast": ["tests/test_fast_engine.py", "tests/test_hand_computed.py", "tests/test_tamper.py"],
+    "reader": ["tests/test_formula_scan.py", "tests/test_hostile.py", "tests/test_bad_input.py",
+               "tests/test_fast_engine.py", "tests/test_hand_computed.py"],
     "checker": ["tests/test_promises.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
                 "tests/test_examples.py"],
 }

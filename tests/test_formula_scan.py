@@ -76,3 +76,11 @@ def test_digit_runs_agree_with_the_regular_expression():
 def test_formula_texts_are_decoded_one_at_a_time():
     texts = FormulaTexts("=A1\x02=SUM(B1:B2)\x02=\"é\"".encode())
     assert len(texts) == 3 and [texts[k] for k in range(3)] == ["=A1", "=SUM(B1:B2)", '="é"']
+
+
+@pytest.mark.parametrize("escaped, text", [("a&amp;lt;b", "a&lt;b"), ("&lt;&gt;&quot;&apos;&amp;", "<>\"'&"),
+                                           ("&amp;amp;", "&amp;"), ("&#60;&#x3E;", "<>"), ("&foo; &lt", "&foo; &lt")])
+def test_xml_text_is_unescaped_once(escaped, text):
+    from sheetnet.evaluate.xmltext import unescape
+
+    assert unescape(escaped) == text
