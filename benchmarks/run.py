@@ -2,7 +2,7 @@
 
 For workbooks of about 1k, 10k, 100k, 200k and 1M formula cells (a 2-layer ReLU network: xor for the small
 ones, 100 samples and 8 hidden neurons for the large ones), runs each command as its own process and records
-wall time, CPU time (user + system, from wait4) and peak memory (ru_maxrss). The machine is shared, so the
+wall time, CPU time (user + system, from wait4) and peak memory (ru_maxrss). Other work may run on the machine, so the
 commands of one size run interleaved, `--repeat` times, and the table gives each one's median. Beside them,
 floors: what the least possible work costs on the same file (decompressing every part; one regular-expression
 pass finding every formula with its cell; the numpy reference alone). Writes benchmarks/results.md and
