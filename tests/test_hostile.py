@@ -653,3 +653,14 @@ def test_plain_formulas_beside_another_formula_element_are_all_screened(tmp_path
     part = b"<worksheet><sheetData>" + good + b'<c r="Z9">' + element + b"</c></sheetData></worksheet>"
     with pytest.raises(SheetnetError, match="WEBSERVICE"):
         screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")
+
+
+def test_text_that_mentions_a_formula_keeps_the_fast_screen(tmp_path):
+    """The word "formula" in a cell's text is not a formula element: the part is still screened (and read)
+    through the numpy scan, which screen_part hands on to the reader."""
+    from sheetnet.evaluate.screen import screen_part
+
+    part = (b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>each formula: a:formula</t></is></c>'
+            b'<c r="B1"><f>A2*2</f></c></row></sheetData></worksheet>')
+    scan = screen_part("xl/worksheets/sheet1.xml", part, tmp_path / "x.xlsx")
+    assert scan is not None and scan.rows.tolist() == [1] and scan.joined == b"=A2*2"

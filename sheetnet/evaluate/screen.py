@@ -93,12 +93,15 @@ def _all_harmless(joined: bytes, separator: bytes, count: int) -> bool:
 
 
 _ODD_F = re.compile(rb"<f(?![>A-Za-z0-9_])")  # an element named f written in any way but <f>
+_PREFIXED = re.compile(rb"<\w+:(?:f|formula|formula1|formula2|definedName)\b")
 
 
 def _plain_formulas(text: bytes) -> FormulaScan | None:
     """The part's formulas when every formula element in it is a plain <f>BODY</f> (formula_scan finds those
-    with numpy); None when it may hold any other (a name, a rule, a namespaced or attributed f)."""
-    if b"formula" in text or b"definedName" in text or b":f" in text or _ODD_F.search(text):
+    with numpy); None when it may hold any other (a name, a rule, a prefixed or attributed f)."""
+    if b"<formula" in text or b"<definedName" in text or _ODD_F.search(text):
+        return None
+    if (b":f" in text or b":definedName" in text) and _PREFIXED.search(text):
         return None
     return scan_formulas(text)
 
