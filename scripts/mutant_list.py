@@ -37,6 +37,7 @@ FS = "sheetnet/evaluate/formula_scan.py"
 DR = "sheetnet/evaluate/fast/digitruns.py"
 SCR = "sheetnet/evaluate/screen.py"
 XT = "sheetnet/evaluate/xmltext.py"
+RW = "sheetnet/sheets/rowtemplate.py"
 
 WRITER = [
     (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},{c.z})"', "ReLU lets negatives through"),
@@ -212,6 +213,10 @@ READER = [
     (XT, '.replace("&amp;", "&"))', ")", "&amp; left escaped"),
     (XT, 'return (text.replace("&lt;", "<")', 'return (text.replace("&amp;", "&").replace("&lt;", "<")',
      "&amp; unescaped first: &amp;lt; becomes <"),
+    (RW, "out.append(str(offset + i))", "out.append(str(offset + i + 1))", "templated rows shifted by one"),
+    (RW, "__index__ = __int__ = __float__ = __bool__ = __hash__ = __eq__ = __ne__ = _refuse",
+     "__int__ = __float__ = __bool__ = __hash__ = __eq__ = __ne__ = _refuse",
+     "a row used as an index (shuffled samples) not refused"),
 ]
 
 MUTANTS = ([(*m, "writer") for m in WRITER] + [(*m, "reference") for m in REFERENCE]
@@ -226,7 +231,7 @@ GROUP_TESTS = {
     "reference": ["tests/test_hand_computed.py", "tests/test_gradients.py", "tests/test_torch_oracle.py", *_CHECKS[1:],
                   "tests/test_examples.py"],
     "fast": ["tests/test_fast_engine.py", "tests/test_hand_computed.py", "tests/test_tamper.py"],
-    "reader": ["tests/test_formula_scan.py", "tests/test_hostile.py", "tests/test_bad_input.py",
+    "reader": ["tests/test_rowtemplate.py", "tests/test_formula_scan.py", "tests/test_hostile.py", "tests/test_bad_input.py",
                "tests/test_fast_engine.py", "tests/test_hand_computed.py"],
     "checker": ["tests/test_promises.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
                 "tests/test_examples.py"],

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 
 from sheetnet.cellref import column_letters
+from sheetnet.sheets.rowtemplate import row_template
 
 RAW_FROM_STEP = 2  # steps 0 and 1 are written by openpyxl (notes, style registration)
 
@@ -71,11 +72,13 @@ class RawRows:
         style = self._style(role)
         sheet_rows = self.rows[sheet]
         letters = [column_letters(block.col + j) for j in range(block.ncols)]
+        templates = [row_template(formula, j, _escape) if block.nrows > 2 else None for j in range(block.ncols)]
         for i in range(block.nrows):
             row = block.row + i
             cells = sheet_rows[row]
             for j in range(block.ncols):
-                text = _escape(formula(i, j)[1:])
+                template = templates[j]
+                text = template.render(i) if template is not None else _escape(formula(i, j)[1:])
                 cells.append((block.col + j, f'<c r="{letters[j]}{row}"{style}><f>{text}</f></c>'))
         self._note_extent(sheet, block.row + block.nrows - 1, block.col + block.ncols - 1)
 
