@@ -4,6 +4,7 @@ attribute orders, shared and array formulas, saved values of every type."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class SheetCells:
     formula_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     formula_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     joined: str = ""  # every formula's text ("=..."), in the order of the arrays, SEPARATOR between
-    raw: bytes = b""  # the sheet's XML, kept to read the saved values of formulas only when asked
+    load_xml: Callable[[], bytes] | None = None  # the sheet's XML again, for saved values only when asked
     strings: list[str] = field(default_factory=list)
     max_row: int = 0
     max_col: int = 0
@@ -67,7 +68,8 @@ class SheetCells:
         """The values a spreadsheet application saved for the formula cells (None when never saved)."""
         if self.saved is not None:
             return self.saved
-        found = _FORMULA_CELL_CACHE.findall(self.raw.decode("utf-8", errors="replace"))
+        xml = self.load_xml() if self.load_xml is not None else b""
+        found = _FORMULA_CELL_CACHE.findall(xml.decode("utf-8", errors="replace"))
         attrs, values = (list(column) for column in zip(*found, strict=True)) if found else ([], [])
         result = {}
         positions = zip(self.formula_rows.tolist(), self.formula_cols.tolist(), strict=True)

@@ -9,6 +9,7 @@ defusedxml. Sizes are capped before anything is decompressed, which stops zip bo
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import posixpath
 import re
@@ -132,7 +133,7 @@ def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path,
     other_cells = _OTHER_CELL.findall(text)
     if len(scan.rows) + len(other_cells) != data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/"):
         return parse_general(name, data, strings, path)
-    cells = SheetCells(name, raw=data)
+    cells = SheetCells(name)
     columns: dict[str, int] = {}
     max_row = max_col = 0
     if len(scan.rows):
@@ -205,7 +206,7 @@ def read_package(path: str | Path) -> Package:
         if total > MAX_TOTAL_BYTES:
             raise SheetnetError(f"{path}: refused: it would unpack to {total:,} bytes (more than {MAX_TOTAL_BYTES:,})")
         try:
-            package = _read(*_parts(archive, path), path)
+            package = _read(*_parts(archive, path), path, content)
             package.content = content
             return package
         except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError, ValueError,
@@ -213,7 +214,13 @@ def read_package(path: str | Path) -> Package:
             raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _read(parts: dict[str, bytes], scans: dict[str, FormulaScan], path: Path) -> Package:
+def _reread(content: bytes, part: str, path: Path) -> bytes:
+    """One part of the screened file, decompressed again (with the same caps) when it is needed again."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return _read_part(archive, part, path)
+
+
+def _read(parts: dict[str, bytes], scans: dict[str, FormulaScan], path: Path, content: bytes) -> Package:
     workbook = _parse_small_xml(parts["xl/workbook.xml"], "xl/workbook.xml", path)
     rels = _parse_small_xml(parts["xl/_rels/workbook.xml.rels"], "workbook rels", path)
     targets = {}
@@ -231,6 +238,8 @@ def _read(parts: dict[str, bytes], scans: dict[str, FormulaScan], path: Path) ->
         if element.get("state") in ("hidden", "veryHidden"):
             hidden.add(name)
         sheets[name] = _parse_sheet(name, parts[target], strings, path, scans.get(target))
+        if sheets[name].saved is None:  # not kept: a million cells' XML is needed again only by `saved`
+            sheets[name].load_xml = functools.partial(_reread, content, target, path)
         order.append(name)
         cells = sum(len(s.formula_rows) + len(s.constants) for s in sheets.values())
         if cells > MAX_CELLS:
