@@ -66,6 +66,29 @@ class GridValues:
         values, codes = self.block(sheet, row, col, 1, 1)
         return describe(values[0, 0], codes[0, 0])
 
+    def set_all(self, sheet: str, cells: dict[tuple[int, int], object]) -> None:
+        """Store many values: plain numbers and texts in bulk (a large sheet holds a hundred thousand labels),
+        anything else (TRUE/FALSE, error texts, numpy numbers) one by one."""
+        numbers, texts, others = [], [], []
+        for position, value in cells.items():
+            kind = type(value)
+            if kind is float or kind is int:
+                numbers.append((*position, value))
+            elif kind is str and value not in ERROR_CODES:
+                texts.append(position)
+            else:
+                others.append((position, value))
+        values, codes = self.values[sheet.upper()], self.codes[sheet.upper()]
+        if numbers:
+            table = np.array(numbers, dtype=float)
+            rows, cols = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+            values[rows, cols], codes[rows, cols] = table[:, 2], OK
+        if texts:
+            where = np.array(texts, dtype=np.int64)
+            codes[where[:, 0], where[:, 1]] = TEXT
+        for (row, col), value in others:
+            self.set(sheet, row, col, value)
+
     def set(self, sheet: str, row: int, col: int, value) -> None:
         """Store one value as found in a file or returned by another engine."""
         values, codes = self.values[sheet.upper()], self.codes[sheet.upper()]
@@ -88,6 +111,5 @@ def from_cells(cells: dict[str, dict[tuple[int, int], object]], engine: str) -> 
         rows = max((r for r, _ in entries), default=0)
         cols = max((c for _, c in entries), default=0)
         grid.add_sheet(sheet, rows, cols)
-        for (row, col), value in entries.items():
-            grid.set(sheet, row, col, value)
+        grid.set_all(sheet, entries)
     return grid

@@ -202,8 +202,7 @@ class Evaluator:
                 raise SheetnetError(f"{self.package.path}: sheet '{name}' spans {rows[i]:,} rows x {cols[i]:,} "
                                     f"columns: too large to evaluate")
             grid.add_sheet(name, rows[i], cols[i])
-            for (row, col), value in self.package.sheets[name].constants.items():
-                grid.set(name, row, col, value)
+            grid.set_all(name, self.package.sheets[name].constants)
         return grid
 
     # --- 3. evaluation -------------------------------------------------------------------
