@@ -31,7 +31,7 @@ from sheetnet.layout.digits import (
 from sheetnet.sheets.forward import ForwardPass, running_stats
 from sheetnet.sheets.headers import column_headers, neuron_names
 from sheetnet.sheets.refs import Refs
-from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT, TITLE_FONT
+from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT
 
 GREY_LEVELS = 16  # a digit's pixels are 0..16; the network takes level / 16
 INK = "000000"
@@ -138,10 +138,9 @@ def _grey(ws, area: str, high: float) -> None:
 def write_draw(writer) -> None:
     s, layout = writer.structure, writer.layout
     dl = layout.digits
-    ws = writer.wb.create_sheet(DRAW_SHEET)
-    writer.text(ws, 1, 1, "Draw a digit: the network you trained reads it", TITLE_FONT)
-    writer.text(ws, 2, 1, "Type 16 into cells to draw, 0 to erase (any grey level 0-16 in between). The grid is an "
-                "8x8 digit as the data has them; click a cell to see its number.", SUBTITLE_FONT)
+    ws = writer.titled_sheet(DRAW_SHEET, "Draw a digit: the network you trained reads it",
+                             "Type 16 into cells to draw, 0 to erase (any grey level 0-16 in between). The grid is "
+                             "an 8x8 digit as the data has them; click a cell to see its number.")
     writer.text(ws, 3, 1, f"The network reads it with its parameters after training (step {s.steps} of the Layer "
                 "sheets): change the learning rate or a weight there and its reading changes too.", SUBTITLE_FONT)
     grid = dl.block("dr_x", 0, 0)
@@ -214,11 +213,11 @@ def _write_draw_pass(writer, ws) -> None:
 
 def write_gallery(writer) -> None:
     s, dl = writer.structure, writer.layout.digits
-    ws = writer.wb.create_sheet(GALLERY_SHEET)
-    writer.text(ws, 1, 1, "Test digits: what the trained network reads", TITLE_FONT)
-    writer.text(ws, 2, 1, f"Held-out digits (never trained on), from the Data sheet, with their true digit, the "
-                f"digit the network reads after step {s.steps} and how sure it is (from the output Layer sheet's "
-                "test pass). Misread ones are red.", SUBTITLE_FONT)
+    ws = writer.titled_sheet(
+        GALLERY_SHEET, "Test digits: what the trained network reads",
+        f"Held-out digits (never trained on), from the Data sheet, with their true digit, the digit the network "
+        f"reads after step {s.steps} and how sure it is (from the output Layer sheet's test pass). Misread ones "
+        "are red.")
     side = dl.side
     for t in range(len(dl.shown)):
         image = _write(writer, ws, ("gl_img", t, 0), "picture")
@@ -249,11 +248,11 @@ def write_gallery(writer) -> None:
 
 def write_weights(writer) -> None:
     s, dl = writer.structure, writer.layout.digits
-    ws = writer.wb.create_sheet(WEIGHTS_SHEET)
-    writer.text(ws, 1, 1, "Weights: the strokes each first-layer neuron looks for", TITLE_FONT)
-    writer.text(ws, 2, 1, f"Each neuron's {dl.pixels} incoming weights, one per pixel, drawn where the pixel is: "
-                f"red where ink raises its z, blue where ink lowers it, white near 0. Left: before training "
-                f"(step 0); right: after (step {s.steps}).", SUBTITLE_FONT)
+    ws = writer.titled_sheet(
+        WEIGHTS_SHEET, "Weights: the strokes each first-layer neuron looks for",
+        f"Each neuron's {dl.pixels} incoming weights, one per pixel, drawn where the pixel is: red where ink raises "
+        f"its z, blue where ink lowers it, white near 0. Left: before training (step 0); right: after (step "
+        f"{s.steps}).")
     names = neuron_names(s, 1)
     side = dl.side
     for j in range(dl.neurons):

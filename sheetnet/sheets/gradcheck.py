@@ -14,7 +14,6 @@ from sheetnet.model.problem import CHOICE_NAMES
 from sheetnet.sheets.forward import ForwardPass
 from sheetnet.sheets.headers import column_headers, neuron_names
 from sheetnet.sheets.refs import Refs, Samples
-from sheetnet.sheets.styles import SUBTITLE_FONT, TITLE_FONT
 
 CHOICE_TEXT = {
     "gc_layer": "layer of the parameter to nudge (1 = Layer 1)",
@@ -127,12 +126,11 @@ def _status(writer, ws) -> None:
 def write_gradient_check(writer) -> None:
     layout = writer.layout
     gl = layout.gradcheck
-    ws = writer.wb.create_sheet(GRADCHECK_SHEET)
-    writer.text(ws, 1, 1, "Gradient check: is backpropagation right? Nudge one parameter and watch the loss",
-                TITLE_FONT)
-    writer.text(ws, 2, 1, "Pick a parameter (yellow). The sheet recomputes the step-0 loss with it nudged by "
-                "+epsilon and -epsilon; (L+ - L-) / (2 epsilon) should match the gradient backpropagation "
-                "put in the Layer sheets (dL/dW, dL/db at step 0) to about six digits.", SUBTITLE_FONT)
+    ws = writer.titled_sheet(
+        GRADCHECK_SHEET, "Gradient check: is backpropagation right? Nudge one parameter and watch the loss",
+        "Pick a parameter (yellow). The sheet recomputes the step-0 loss with it nudged by +epsilon and -epsilon; "
+        "(L+ - L-) / (2 epsilon) should match the gradient backpropagation put in the Layer sheets (dL/dW, dL/db "
+        "at step 0) to about six digits.")
     for name in CHOICE_NAMES:
         block = gl.choice_block(name)
         writer.text(ws, block.row, 1, f"{name}: {CHOICE_TEXT[name]}", style="label")

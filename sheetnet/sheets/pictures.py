@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from sheetnet.layout.boundary import BOUNDARY_SHEET, GRID_TOP, NEURONS_SHEET, PASSES_SHEET, TICK_EVERY
 from sheetnet.sheets.boundary import class_point_rows, picture_formula
 from sheetnet.sheets.headers import neuron_names
-from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT, TITLE_FONT
+from sheetnet.sheets.styles import GROUP_FONT, SUBTITLE_FONT
 from sheetnet.units.activations import ACTIVATIONS
 
 CLASS_FILLS = ("9DC3E6", "F4B183", "A9D18E", "C9B3E6", "FFE699", "D9D9D9")  # light: the grid's regions
@@ -172,12 +172,11 @@ def _scatter(writer, ws, anchor: str) -> None:
 def write_boundary(writer) -> None:
     """The Boundary sheet: the output over the plane before and after training, the data on it."""
     s, bl = writer.structure, writer.layout.boundary
-    ws = writer.wb.create_sheet(BOUNDARY_SHEET)
     what = "the predicted class" if s.activation(s.n_layers) == "softmax" else "the network's output"
-    writer.text(ws, 1, 1, "Decision boundary: what the network says about every point of the input plane", TITLE_FONT)
-    writer.text(ws, 2, 1, f"Each cell is {what} for the inputs x1 (across) and x2 (down), computed by the "
-                "Layer sheets' parameters before and after training. Edit a weight or the learning rate and "
-                "the pictures redraw.", SUBTITLE_FONT)
+    ws = writer.titled_sheet(
+        BOUNDARY_SHEET, "Decision boundary: what the network says about every point of the input plane",
+        f"Each cell is {what} for the inputs x1 (across) and x2 (down), computed by the Layer sheets' parameters "
+        "before and after training. Edit a weight or the learning rate and the pictures redraw.")
     for variant, title in ((0, "before training (step 0)"), (1, f"after training (step {s.steps})")):
         writer.text(ws, GRID_TOP - 2, bl.grid_cols[variant], title, GROUP_FONT)
     writer.text(ws, GRID_TOP - 1, 1, "x2 \\ x1", style="label")
@@ -232,11 +231,11 @@ def _neuron_colours(ws, area: str, activation: str) -> None:
 def write_neurons(writer) -> None:
     """The Neurons sheet: each hidden neuron's activation over the input plane, final parameters."""
     s, bl = writer.structure, writer.layout.boundary
-    ws = writer.wb.create_sheet(NEURONS_SHEET)
-    writer.text(ws, 1, 1, "Neurons: what each hidden neuron responds to, over the input plane", TITLE_FONT)
-    writer.text(ws, 2, 1, f"Each picture is one neuron's activation a for the inputs x1 (across) and x2 (down), "
-                f"with the parameters after training (step {s.steps}), on the same grid as the Boundary sheet: "
-                "orange where it is large, white near 0, blue where it is negative.", SUBTITLE_FONT)
+    ws = writer.titled_sheet(
+        NEURONS_SHEET, "Neurons: what each hidden neuron responds to, over the input plane",
+        f"Each picture is one neuron's activation a for the inputs x1 (across) and x2 (down), with the parameters "
+        f"after training (step {s.steps}), on the same grid as the Boundary sheet: orange where it is large, white "
+        "near 0, blue where it is negative.")
     for index, (layer, j) in enumerate(bl.neurons):
         row, col = bl.picture_origin(index)
         name = neuron_names(s, layer)[j]

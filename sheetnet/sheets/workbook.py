@@ -30,6 +30,8 @@ from sheetnet.sheets.notes import note_for
 from sheetnet.sheets.pictures import add_boundary_chart, write_boundary, write_neurons, write_passes
 from sheetnet.sheets.rawrows import RawRows
 from sheetnet.sheets.styles import (
+    SUBTITLE_FONT,
+    TITLE_FONT,
     named_styles,
     role_of,
     style_name,
@@ -62,6 +64,13 @@ class Writer:
         cell.style = style_name(role)
         self.raw.remember_style(role, cell)
         return cell
+
+    def titled_sheet(self, name: str, title: str, subtitle: str):
+        """A new sheet with its title and the line under it: the first thing a student reads there."""
+        ws = self.wb.create_sheet(name)
+        self.text(ws, 1, 1, title, TITLE_FONT)
+        self.text(ws, 2, 1, subtitle, SUBTITLE_FONT)
+        return ws
 
     def text(self, ws, row: int, col: int, value, font=None, style: str | None = None):
         if self.raw_now:
