@@ -84,3 +84,15 @@ def test_xml_text_is_unescaped_once(escaped, text):
     from sheetnet.evaluate.xmltext import unescape
 
     assert unescape(escaped) == text
+
+
+@pytest.mark.parametrize("sheet", [
+    b'<sheetData><row r="1"><c r="A1"><f>1+&#2;2</f></c></row></sheetData>',  # the scan's path
+    b'<sheetData><row r="1"><c s="1" r="A1"><f>1+&#2;2</f></c></row></sheetData>',  # the general parser's
+])
+def test_a_formula_spelling_the_separator_is_refused(tmp_path, sheet):
+    from sheetnet.errors import SheetnetError
+    from sheetnet.evaluate.xlsx import _parse_sheet
+
+    with pytest.raises(SheetnetError, match="control character"):
+        _parse_sheet("Sheet1", sheet, [], tmp_path / "x.xlsx")

@@ -149,6 +149,8 @@ def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> She
                 raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} uses an unknown shared formula")
         formula_rows.append(row)
         formula_cols.append(col)
+        if SEPARATOR in text:  # XML cannot hold it, though a character reference can spell it
+            raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} has a formula holding a control character")
         texts.append("=" + text)
         if value is not None:
             cached[(row, col)] = value
