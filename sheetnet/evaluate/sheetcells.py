@@ -98,6 +98,29 @@ def _cells(data: bytes, name: str, path: Path):
         yield chunk[2:close], chunk[close + 1:end]
 
 
+def _formula_text(match: re.Match, shared: dict, row: int, col: int, where: str) -> str:
+    """A cell's formula text: its own, or its shared formula's shifted to it; `shared` remembers the origins."""
+    f_attrs = dict(_ATTR.findall(match.group(1)))
+    text = unescape((match.group(2) or b"").decode("utf-8"))
+    f_type = f_attrs.get(b"t", b"normal")
+    if f_type == b"array" or f_type == b"dataTable":
+        text = text or "#N/A"  # evaluated as a plain formula: a range in it then gives #VALUE!
+    elif f_type == b"shared":
+        index = f_attrs.get(b"si")
+        if text:
+            shared[index] = (row, col, text)
+        elif index in shared:
+            from sheetnet.evaluate.fast.references import shift_formula
+
+            origin_row, origin_col, origin_text = shared[index]
+            text = shift_formula(origin_text, row - origin_row, col - origin_col)
+        else:
+            raise SheetnetError(f"{where} uses an unknown shared formula")
+    if SEPARATOR in text:  # XML cannot hold it, though a character reference can spell it
+        raise SheetnetError(f"{where} has a formula holding a control character")
+    return text
+
+
 def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> SheetCells:
     """Any cell layout, attribute order, shared and array formulas: slower, complete."""
     cells = SheetCells(name)
@@ -131,27 +154,9 @@ def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> She
             if value is not None:
                 cells.constants[(row, col)] = value
             continue
-        f_attrs = dict(_ATTR.findall(formula_match.group(1)))
-        text = unescape((formula_match.group(2) or b"").decode("utf-8"))
-        f_type = f_attrs.get(b"t", b"normal")
-        if f_type == b"array" or f_type == b"dataTable":
-            text = text or "#N/A"  # evaluated as a plain formula: a range in it then gives #VALUE!
-        elif f_type == b"shared":
-            index = f_attrs.get(b"si")
-            if text:
-                shared[index] = (row, col, text)
-            elif index in shared:
-                from sheetnet.evaluate.fast.references import shift_formula
-
-                origin_row, origin_col, origin_text = shared[index]
-                text = shift_formula(origin_text, row - origin_row, col - origin_col)
-            else:
-                raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} uses an unknown shared formula")
         formula_rows.append(row)
         formula_cols.append(col)
-        if SEPARATOR in text:  # XML cannot hold it, though a character reference can spell it
-            raise SheetnetError(f"{path}: sheet '{name}'!{ref.decode()} has a formula holding a control character")
-        texts.append("=" + text)
+        texts.append("=" + _formula_text(formula_match, shared, row, col, f"{path}: sheet '{name}'!{ref.decode()}"))
         if value is not None:
             cached[(row, col)] = value
     cells.formula_rows = np.array(formula_rows, dtype=np.int64)
