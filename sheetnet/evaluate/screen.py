@@ -117,15 +117,13 @@ def screen_part(name: str, data: bytes, path: Path) -> FormulaScan | None:
         raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
                             f"it is given; remove the external links)")
     scan = _plain_formulas(text) if b"<f>" in text else None
-    if scan is not None:
-        if not len(scan.rows) or _all_harmless(scan.joined, SEPARATOR.encode(), len(scan.rows)):
-            return scan if text is data else None
-        elements = _FORMULA_ELEMENT.findall(text)
-    else:
-        elements = _FORMULA_ELEMENT.findall(text)
-        if not elements or _all_harmless(b"\x00".join(body for _, body in elements), b"\x00", len(elements)):
-            return None
-    for tag, raw in elements:
+    if scan is not None and (not len(scan.rows) or _all_harmless(scan.joined, SEPARATOR.encode(), len(scan.rows))):
+        return scan if text is data else None
+    elements = _FORMULA_ELEMENT.findall(text)
+    if scan is None and (not elements or _all_harmless(b"\x00".join(body for _, body in elements), b"\x00",
+                                                       len(elements))):
+        return None
+    for tag, raw in elements:  # one by one: something was found, or the scan's shapes could not be trusted
         formula = unescape(raw.decode("utf-8", errors="replace"))
         problem = formula_problem(formula)
         if problem:
