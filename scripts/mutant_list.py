@@ -6,7 +6,7 @@ the original (each changes a number some workbook shows, or the verdict of some 
 
 A = "sheetnet/units/activations.py"
 L = "sheetnet/units/losses.py"
-OP = "sheetnet/units/optimizers.py"
+OP = "sheetnet/model/optimizers.py"
 R = "sheetnet/units/regularisers.py"
 F = "sheetnet/sheets/forward.py"
 B = "sheetnet/sheets/backward.py"
@@ -17,6 +17,7 @@ GC = "sheetnet/sheets/gradcheck.py"
 RM = "sheetnet/reference/maths.py"
 RN = "sheetnet/reference/network.py"
 RO = "sheetnet/reference/optimizers.py"
+OPN = "sheetnet/model/optimizers.py"  # the numpy side of the optimizer records
 RT = "sheetnet/reference/training.py"
 RP = "sheetnet/reference/pictures.py"
 FF = "sheetnet/evaluate/fast/functions.py"
@@ -26,7 +27,8 @@ FP = "sheetnet/evaluate/fast/parser.py"
 CT = "sheetnet/check/tolerance.py"
 CC = "sheetnet/check/compare.py"
 RB = "sheetnet/reference/training.py"
-SC = "sheetnet/units/schedules.py"
+SC = "sheetnet/model/schedules.py"
+SCN = "sheetnet/model/schedules.py"  # the numpy side of the schedule records
 CL = "sheetnet/units/clipping.py"
 BN = "sheetnet/units/batch_norm.py"
 RNM = "sheetnet/reference/normalisation.py"
@@ -63,17 +65,19 @@ WRITER = [
     (L, 'return f"1-ABS(({c.a}>0.5)-({c.y}>0.5))"', 'return f"ABS(({c.a}>0.5)-({c.y}>0.5))"', "right and wrong swapped"),
     (L, 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MAX({c.a_row}),1,0)"', 'return f"IF(SUMPRODUCT({c.a_row},{c.y_row})=MIN({c.a_row}),1,0)"', "softmax right when the target is the least likely"),
     (L, 'return f"SUM({terms})/{n}"', 'return f"SUM({terms})/({n}+1)"', "the mean divides by one too many"),
-    (OP, 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', 'update=lambda c: f"{c.old}+{c.lr}*{c.g}"', "gradient ascent"),
-    (OP, 'next=lambda c: f"momentum*{c.prev}+{c.g}"', 'next=lambda c: f"momentum*{c.g}+{c.g}"', "velocity forgets its past"),
-    (OP, "first=lambda c: c.g,", 'first=lambda c: f"momentum*{c.g}",', "first velocity scaled by momentum"),
-    (OP, "update=lambda c: f\"{c.old}-{c.lr}*{c.state['vel']}\"", 'update=lambda c: f"{c.old}-{c.lr}*{c.g}"', "momentum update ignores the velocity"),
-    (OP, 'next=lambda c: f"beta_1*{c.prev}+(1-beta_1)*{c.g}"', 'next=lambda c: f"beta_1*{c.prev}+{c.g}"', "Adam m without (1 - beta1)"),
-    (OP, 'first=lambda c: f"(1-beta_2)*{c.g}^2"', 'first=lambda c: f"(1-beta_2)*{c.g}"', "Adam v starts from g, not g^2"),
-    (OP, "f\"/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)\"", "f\"/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)\"", "Adam epsilon inside the square root"),
+    (OP, 'update_formula=lambda c: f"{c.old}-{c.lr}*{c.g}"', 'update_formula=lambda c: f"{c.old}+{c.lr}*{c.g}"', "gradient ascent"),
+    (OP, 'next_formula=lambda c: f"momentum*{c.prev}+{c.g}"', 'next_formula=lambda c: f"momentum*{c.g}+{c.g}"', "velocity forgets its past"),
+    (OP, "first_formula=lambda c: c.g,", 'first_formula=lambda c: f"momentum*{c.g}",', "first velocity scaled by momentum"),
+    (OP, "update_formula=lambda c: f\"{c.old}-{c.lr}*{c.state['vel']}\"", 'update_formula=lambda c: f"{c.old}-{c.lr}*{c.g}"', "momentum update ignores the velocity"),
+    (OP, 'next_formula=lambda c: f"beta_1*{c.prev}+(1-beta_1)*{c.g}"', 'next_formula=lambda c: f"beta_1*{c.prev}+{c.g}"', "Adam m without (1 - beta1)"),
+    (OP, 'first_formula=lambda c: f"(1-beta_2)*{c.g}^2"', 'first_formula=lambda c: f"(1-beta_2)*{c.g}"', "Adam v starts from g, not g^2"),
+    (OP, "/(SQRT({c.state['v']}/{c.column['bc2']})+epsilon)", "/SQRT({c.state['v']}/{c.column['bc2']}+epsilon)", "Adam epsilon inside the square root"),
     (OP, 'lambda step: f"1-beta_1^{step}"', 'lambda step: f"1-beta_1^({step}-1)"', "Adam bias correction one step late"),
-    (OP, 'next=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}^2"', 'next=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}"', "RMSProp averages g, not g^2"),
-    (OP, "update=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']})+epsilon)\"", "update=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']}+epsilon))\"", "RMSProp epsilon inside the root"),
-    (OP, 'next=lambda c: f"{c.prev}+{c.g}^2"', 'next=lambda c: f"{c.prev}+{c.g}"', "AdaGrad sums g, not g^2"),
+    (OP, 'next_formula=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}^2"', 'next_formula=lambda c: f"alpha*{c.prev}+(1-alpha)*{c.g}"', "RMSProp averages g, not g^2"),
+    (OP, "update_formula=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']})+epsilon)\"", "update_formula=lambda c: f\"{c.old}-{c.lr}*{c.g}/(SQRT({c.state['v']}+epsilon))\"", "RMSProp epsilon inside the root"),
+    (OP, 'next_formula=lambda c: f"{c.prev}+{c.g}^2"', 'next_formula=lambda c: f"{c.prev}+{c.g}"', "AdaGrad sums g, not g^2"),
+    (OP, 'update_formula=lambda c: f"{c.old}*(1-{c.lr}*weight_decay)-', 'update_formula=lambda c: f"{c.old}*(1-weight_decay)-', "AdamW decay without the learning rate"),
+    (OP, 'if c.weight else\n    f"{c.old}-{_adam_formula(c)}"', 'if True else\n    f"{c.old}-{_adam_formula(c)}"', "AdamW decays biases, gamma and beta too"),
     (SC, 'lambda k, steps: f"learning_rate*lr_gamma^INT({k}/step_size)"', 'lambda k, steps: f"learning_rate*lr_gamma^INT(({k}+1)/step_size)"', "step schedule one step early"),
     (SC, 'lambda k, steps: f"learning_rate*(1+COS(PI()*{k}/{steps}))/2"', 'lambda k, steps: f"learning_rate*(1+COS(PI()*{k}/{steps}))"', "cosine schedule twice the rate"),
     (CL, 'return f"MIN(1,clip_norm/({norm_cell}+{CLIP_EPSILON:g}))"', 'return f"clip_norm/({norm_cell}+{CLIP_EPSILON:g})"', "clipping also scales small gradients up"),
@@ -139,15 +143,16 @@ REFERENCE = [
     (RN, 'grad_w = grad_w + 2.0 * hyper["l2_penalty"] * weights[layer - 1]', 'grad_w = grad_w + hyper["l2_penalty"] * weights[layer - 1]', "L2 gradient without the 2"),
     (RN, 'grad_a = grad_a * masks[layer - 1] / (1.0 - hyper["dropout_rate"])', "grad_a = grad_a * masks[layer - 1]", "backward dropout without scaling"),
     (RN, 'total += hyper["l2_penalty"] * sum(float((w * w).sum()) for w in weights)', 'total += hyper["l2_penalty"] * sum(float(np.abs(w).sum()) for w in weights)', "L1 instead of L2"),
-    (RO, 'velocity = self.hyper["momentum"] * self.state.get(("vel", name), 0.0) + grad',
-     'velocity = self.hyper["momentum"] * self.state.get(("vel", name), 0.0) + (1 - self.hyper["momentum"]) * grad', "momentum with dampening"),
-    (RO, "bc1, bc2 = 1 - b1**t, 1 - b2**t", "bc1, bc2 = 1 - b1**t, 1 - b2**(t + 1)", "second bias correction a step ahead"),
-    (RO, "(np.sqrt(v / bc2) + eps)", "np.sqrt(v / bc2 + eps)", "Adam epsilon inside the root"),
+    (OPN, 'velocity = hyper["momentum"] * state.get("vel", 0.0) + grad',
+     'velocity = hyper["momentum"] * state.get("vel", 0.0) + (1 - hyper["momentum"]) * grad', "momentum with dampening"),
+    (OPN, 'decayed = param * (1 - lr * hyper["weight_decay"]) if weight else param', 'decayed = param * (1 - lr * hyper["weight_decay"])', "reference AdamW decays biases too"),
+    (OPN, "(np.sqrt(v / (1 - b2**t))", "(np.sqrt(v / (1 - b2**(t + 1)))", "second bias correction a step ahead"),
+    (OPN, '(np.sqrt(v / (1 - b2**t)) + hyper["epsilon"])', 'np.sqrt(v / (1 - b2**t) + hyper["epsilon"])', "Adam epsilon inside the root"),
     (RT, "samples = list(problem.structure.samples_at(step))", "samples = list(problem.structure.samples_at(0))", "every step trains on the first batch"),
     (RT, 'np.sqrt((grads[("dW", layer)] ** 2).sum())', '(grads[("dW", layer)] ** 2).sum()', "gradient size squared"),
     (RNM, "var = (centred * centred).mean(axis=0)  # biased, two passes", "var = (centred * centred).sum(axis=0) / (len(z) - 1)", "reference batch variance unbiased"),
     (RNM, "dz = gamma / np.sqrt(var + eps) / n * (n * g - dbeta - zhat * dgamma)", "dz = gamma / np.sqrt(var + eps) * g", "reference batch norm backward ignores the statistics"),
-    (RO, 'return lr * hyper["lr_gamma"] ** np.floor(k / hyper["step_size"])', 'return lr * hyper["lr_gamma"] ** np.ceil(k / hyper["step_size"])', "reference step schedule rounds up"),
+    (SCN, 'hyper["lr_gamma"] ** np.floor(k / hyper["step_size"])', 'hyper["lr_gamma"] ** np.ceil(k / hyper["step_size"])', "reference step schedule rounds up"),
     (RO, "return total, min(1.0, max_norm / (total + CLIP_EPSILON))", "return total, max_norm / (total + CLIP_EPSILON)", "reference clipping scales small gradients up"),
     (RD, "x = np.asarray(problem.drawing, dtype=float).reshape(1, -1) / GREY_LEVELS", "x = np.asarray(problem.drawing, dtype=float).T.reshape(1, -1) / GREY_LEVELS", "reference reads the drawing column by column"),
     (RT, "t = s.global_step(step) + 1", "t = step + 1", "a continued workbook's Adam restarts its bias corrections"),

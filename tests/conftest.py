@@ -71,6 +71,14 @@ def soffice():
     return exe
 
 
+def example_params() -> list:
+    """Every example's name, each in an xdist group of its own (pytest runs with --dist loadgroup): the tests of
+    one example run on one worker, so its LibreOffice copy (libreoffice_copy) is made once per run."""
+    from sheetnet.api.examples import example_configs
+
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"example-{name}")) for name in example_configs()]
+
+
 @pytest.fixture(scope="session")
 def libreoffice_copy(tmp_path_factory):
     """An example as LibreOffice recalculates and saves it, made once per session: the cell-by-cell comparison
@@ -86,6 +94,24 @@ def libreoffice_copy(tmp_path_factory):
         return made[name]
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def written_example(tmp_path_factory):
+    """An example workbook as the current code writes it from its config, made once per session (per test
+    worker): the checks read what `sheetnet examples` would write today, not only the committed files."""
+    made: dict[str, Path] = {}
+
+    def write(name: str) -> Path:
+        if name not in made:
+            from sheetnet.api.examples import example_configs
+
+            out = tmp_path_factory.mktemp("examples") / f"{name}.xlsx"  # the About sheet names its own file
+            api.build(config.load(example_configs()[name]), out)
+            made[name] = out
+        return made[name]
+
+    return write
 
 
 def sheet_parts(path: Path) -> dict[str, str]:

@@ -51,7 +51,7 @@ CONFIG_CASES = {
     "nan learning rate": ("[training]\nlearning_rate = nan\n", "must be finite"),
     "unknown activation": ("[network]\nactivation = \"relu6\"\n", "did you mean 'relu'"),
     "unknown loss": ("[network]\nloss = \"mae\"\n", "unknown value 'mae'"),
-    "unknown optimizer": ("[training]\noptimizer = \"adamw\"\n", "did you mean 'adam'"),
+    "unknown optimizer": ("[training]\noptimizer = \"adamx\"\n", "did you mean 'adam'"),
     "unknown dataset": ("[data]\nbuiltin = \"mnist\"\n", "unknown value 'mnist'"),
     "weights wrong shape": ("[init]\nweights = [[[0.1, 0.2, 0.3]], [[0.5]]]\n[network]\nsizes = [2, 1, 1]\n",
                             "must be 1 rows of 2"),

@@ -34,14 +34,14 @@ def test_xor_example_is_the_issue_command_and_trains():
     assert ((trace[("a", 2, 200)] > 0.5) == (problem.targets > 0.5)).all()
 
 
-@pytest.mark.libreoffice
-def test_xor_example_trains_in_libreoffice(soffice):
-    """The same, read from the values LibreOffice computes for the committed workbook."""
-    from sheetnet.evaluate import libreoffice
+@pytest.mark.xdist_group("example-xor")
+def test_xor_example_trains_in_libreoffice(soffice, libreoffice_copy):
+    """The same, read from the values LibreOffice computes for the committed workbook (the session's copy)."""
+    from sheetnet.evaluate import engines
     from sheetnet.layout import Layout
 
     path = REPO / "workbooks" / "xor.xlsx"
-    values = libreoffice.evaluate(path)
+    values = engines.evaluate(libreoffice_copy("xor"), "saved")
     layout = Layout(readback.read_problem(path).structure)
     history = layout.loss_history_block()
     losses = np.array([values.get(history.sheet, history.row + k, history.col) for k in range(201)])
@@ -109,12 +109,15 @@ def test_the_numbers_the_readme_states_are_measured(name, change, to, see, befor
 
 
 @pytest.mark.parametrize("name", list(example_configs()))
-def test_every_example_checks_clean(name):
-    """Every cell of every committed example, by the fast engine, against the reference."""
+def test_every_example_as_the_code_writes_it_checks_clean_and_is_committed(name, written_example):
+    """Every cell of every example as the current code writes it, by the fast engine, against the reference; and
+    workbooks/ holds exactly that file (else it is stale: `sheetnet examples --force` rewrites it)."""
     from sheetnet import api
 
-    report = api.check(REPO / "workbooks" / f"{name}.xlsx")
+    path = written_example(name)
+    report = api.check(path)
     assert report.ok, report.details()
+    assert path.read_bytes() == (REPO / "workbooks" / f"{name}.xlsx").read_bytes(), f"workbooks/{name}.xlsx is stale"
 
 
 def _curves(name):
@@ -203,9 +206,34 @@ def test_the_optimizer_comparison_is_measured():
     problem = readback.read_problem(REPO / "workbooks" / "moons-optimizers.xlsx")
     lines = lessons.optimizer_comparison(problem)
     losses = {line.split(":")[0].split()[0]: float(line.split("loss ")[1].split()[0]) for line in lines}
-    assert losses == pytest.approx({"sgd": 0.29, "momentum": 0.194, "adam": 0.017, "rmsprop": 0.019,
+    assert losses == pytest.approx({"sgd": 0.29, "momentum": 0.194, "adam": 0.017, "adamw": 0.0184, "rmsprop": 0.019,
                                     "adagrad": 0.173}, rel=0.01)
-    assert "lowest" in next(line for line in lines if line.startswith("adam"))
+    assert "lowest" in next(line for line in lines if line.startswith("adam "))
     assert "at step 5." in next(line for line in lines if line.startswith("rmsprop"))  # the first to halve it
     adam = reference.run(problem)[("loss", 0, problem.structure.steps)][0, 0]
     assert adam == pytest.approx(losses["adam"], rel=3e-3)  # the workbook's own run is the comparison's adam
+
+
+def test_weight_decay_and_l2_each_alone_as_the_adamw_lesson_says():
+    """overfit-adamw.xlsx: the numbers its lesson states, measured by the reference from the workbook: the decay
+    factor per update, the test loss with both pulls and with neither (plain Adam, which overfits most), the
+    weights' sizes the tries compare, and the decay never enters the gradient (dL/dW is the same with and without
+    it at step 0)."""
+    from sheetnet.api import lessons
+
+    problem = readback.read_problem(REPO / "workbooks" / "overfit-adamw.xlsx")
+    hyper, lesson = problem.hyper, problem.structure.lesson
+    both = lessons.measure(problem, "test_loss")[0]
+    neither = lessons.measure(lessons.changed(lessons.changed(problem, "weight_decay", 0), "l2_penalty", 0),
+                              "test_loss")[0]
+    decay_alone = lessons.measure(lessons.changed(problem, "l2_penalty", 0), "test_loss")[0]
+    penalty_alone = lessons.measure(lessons.changed(problem, "weight_decay", 0), "test_loss")[0]
+    for number in (f"{1 - hyper['learning_rate'] * hyper['weight_decay']:.2f}", f"{both:.3f}", f"{neither:.2f}"):
+        assert number in lesson, number
+    assert both < neither and decay_alone < neither and penalty_alone < neither
+    sizes = [lessons.measure(case, "weights")[0] for case in (
+        problem, lessons.changed(problem, "l2_penalty", 0), lessons.changed(problem, "weight_decay", 0),
+        lessons.changed(lessons.changed(problem, "weight_decay", 0), "l2_penalty", 0))]
+    assert sizes == sorted(sizes)  # both pulls, the decay alone, the penalty alone, neither: the weights grow
+    undecayed = reference.run(lessons.changed(problem, "weight_decay", 0))
+    np.testing.assert_array_equal(reference.run(problem)[("dW", 1, 0)], undecayed[("dW", 1, 0)])

@@ -13,13 +13,12 @@ import pytest
 from openpyxl import Workbook
 
 from sheetnet import api
-from sheetnet.api.examples import example_configs
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines, libreoffice, xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.evaluate.values import TEXT
 
-from .conftest import REPO, build
+from .conftest import REPO, build, example_params
 from .engines_agree import CHAOTIC, compare, libreoffice_values
 
 GRID = {  # constants in Data!A1:C3 that random formulas refer to
@@ -169,7 +168,7 @@ def test_libreoffice_check_passes_on_chaotic_examples(soffice, name):
     assert report.ok, report.details()
 
 
-@pytest.mark.parametrize("name", list(example_configs()))
+@pytest.mark.parametrize("name", example_params())
 def test_examples_fast_equals_libreoffice_cell_by_cell(soffice, libreoffice_copy, name):
     agreement = compare(REPO / "workbooks" / f"{name}.xlsx", libreoffice_values(libreoffice_copy(name)),
                         conditioned=True, equal=lambda a, b: _same(a, b, exact_errors=False))

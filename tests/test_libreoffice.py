@@ -11,20 +11,20 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheetnet import api, reference
-from sheetnet.api.examples import example_configs
 from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import libreoffice
 from sheetnet.layout import Layout
 
-from .conftest import REPO, build
+from .conftest import build, example_params
 
 
-@pytest.mark.parametrize("name", list(example_configs()))
-def test_every_example_recalculated_by_libreoffice_agrees(soffice, name):
-    path = REPO / "workbooks" / f"{name}.xlsx"
-    report = api.check(path, "libreoffice")
+@pytest.mark.parametrize("name", example_params())
+def test_every_example_recalculated_by_libreoffice_agrees(soffice, libreoffice_copy, name):
+    """Every example as LibreOffice recalculates and saves it (the session's one copy): its values against the
+    reference, cell by cell (`check --engine libreoffice` is this recalculation and this check)."""
+    report = api.check(libreoffice_copy(name), "saved")
     assert report.ok, report.details()
     assert report.compared > 0 and report.missing == 0
 

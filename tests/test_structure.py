@@ -92,6 +92,27 @@ def test_the_reference_never_reaches_formula_code():
     assert not [n for n in seen if _within(n, ["sheetnet.sheets", "sheetnet.units", "sheetnet.layout"])]
 
 
+# The writer's side of an optimizer or schedule record (model.optimizers, model.schedules): formula texts and notes.
+FORMULA_MEMBERS = {"update_formula", "first_formula", "next_formula", "formula", "update_note", "note"}
+
+
+def test_the_reference_reads_only_the_numpy_side_of_a_record():
+    """An optimizer's record holds its formula beside its numpy update; the reference may call the numpy update
+    but never touch a formula, so the check compares two independent writings of each rule."""
+    for name, path in _modules().items():
+        if not _within(name, ["sheetnet.reference"]):
+            continue
+        touched = {node.attr for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Attribute)}
+        assert not touched & FORMULA_MEMBERS, f"{name} reads {sorted(touched & FORMULA_MEMBERS)}"
+
+
+def test_the_record_check_sees_a_formula_read():
+    """Control: the scan above finds a formula member read in code like the reference's."""
+    tree = ast.parse("def f(record):\n    return record.update_formula(cells)\n")
+    touched = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert touched & FORMULA_MEMBERS == {"update_formula"}
+
+
 def test_no_import_cycles():
     modules = _modules()
     graph = {name: {t for t in _imports(path) if t != name} for name, path in modules.items()}

@@ -81,6 +81,10 @@ RICH = {
         network={"sizes": [2, 3, 2, 1], "batch_norm": True, "activation": ["tanh", "relu"]},
         training={"steps": 2, "optimizer": "adagrad", "batch_size": 4, "clip_norm": 0.5},
         data={"builtin": "moons", "n": 10, "test_fraction": 0.2}),
+    "adamw-batch-norm-batches-l1": dict(
+        network={"sizes": [2, 3, 3], "output": "softmax", "loss": "cross_entropy", "batch_norm": True},
+        training={"steps": 2, "optimizer": "adamw", "weight_decay": 0.1, "batch_size": 4, "l1": 0.01},
+        data={"builtin": "spiral", "n": 8}),
     "digits-draw-gallery-weights": dict(
         network={"sizes": [64, 3, 10]}, training={"steps": 2, "batch_size": 8},
         data={"builtin": "digits", "n": 20, "held_out": 4}),

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from sheetnet import reference
+from sheetnet.model.optimizers import OPTIMIZERS
+from sheetnet.model.schedules import SCHEDULES
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.clipping import torch_clip
 from sheetnet.units.features import FEATURE_TORCH
 from sheetnet.units.losses import LOSSES
-from sheetnet.units.optimizers import OPTIMIZERS
-from sheetnet.units.schedules import SCHEDULES
 
 from .conftest import problem_of
 
@@ -101,6 +101,17 @@ GRID = {
     # the digits' own defaults (softmax, cross-entropy, Adam, consecutive mini-batches read where they stand)
     "digits-consecutive-batches": dict(network={"sizes": [64, 6, 10]}, training={"batch_size": 8},
                                        data={"builtin": "digits", "n": 40, "held_out": 8}),
+    # AdamW: weights decay, biases and batch norm's gamma and beta not (torch.optim.AdamW, two parameter groups);
+    # the decay follows the scheduled rate, and the L1 penalty still enters the gradient
+    "adamw-cosine-l1-test-set": dict(network={"sizes": [2, 5, 1], "output": "sigmoid", "loss": "bce"},
+                                     training={"optimizer": "adamw", "weight_decay": 0.5, "schedule": "cosine",
+                                               "l1": 0.01, "learning_rate": 0.05},
+                                     data={"builtin": "moons", "n": 12, "test_fraction": 0.25}),
+    "batchnorm-adamw-clip-minibatch": dict(network={"sizes": [2, 4, 3], "output": "softmax", "loss": "cross_entropy",
+                                                    "batch_norm": True},
+                                           training={"optimizer": "adamw", "batch_size": 5, "clip_norm": 0.3,
+                                                     "learning_rate": 0.05, "train_biases": False},
+                                           data=THREE_CLASS),
     "minibatch-l2-dropout-adam": dict(network={"sizes": [2, 5, 1], "activation": "leaky_relu"},
                                       training={"batch_size": 3, "l2": 0.02, "dropout": 0.2, "optimizer": "adam"},
                                       data={"builtin": "moons", "n": 8}),
@@ -151,10 +162,12 @@ def torch_run(problem):
                                   requires_grad=kind in ("gamma", "beta"))
                      for kind in ("gamma", "beta", "rmean", "rvar")]
              for layer in range(1, s.n_layers) if s.normalised(layer)}
-    trained = []
+    trained, others = [], []
     for layer in range(1, s.n_layers + 1):  # in the workbook's order: each layer's W, b, gamma, beta
-        trained += [weights[layer - 1], *([biases[layer - 1]] if s.train_biases else []), *norms.get(layer, [])[:2]]
-    optimizer = OPTIMIZERS[s.optimizer].torch(trained, hyper)
+        rest = [*([biases[layer - 1]] if s.train_biases else []), *norms.get(layer, [])[:2]]
+        trained += [weights[layer - 1], *rest]
+        others += rest
+    optimizer = OPTIMIZERS[s.optimizer].torch(weights, others, hyper)
     scheduler = SCHEDULES[s.schedule].torch(optimizer, hyper, s.steps) if s.schedule != "constant" else None
     inputs, targets = _torch_inputs(problem), torch.tensor(problem.targets, dtype=torch.float64)
     history = []

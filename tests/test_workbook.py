@@ -41,6 +41,8 @@ VARIANTS = {
     "adagrad-batch-norm-step-schedule": dict(
         network={"sizes": [2, 3, 3, 1], "batch_norm": True, "activation": ["tanh", "relu"]},
         training={"optimizer": "adagrad", "schedule": "step", "step_size": 1, "batch_size": 2}),
+    "adamw-exponential": dict(
+        network={"sizes": [2, 3, 1]}, training={"optimizer": "adamw", "schedule": "exponential", "weight_decay": 0.2}),
     "softmax-mse": dict(
         network={"sizes": [2, 3, 2], "output": "softmax"},
         data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [[1, 0], [0, 1], [0, 1], [1, 0]]}),
@@ -75,10 +77,16 @@ def test_only_allowed_functions(tmp_path, name):
     assert "SUMPRODUCT" in used
 
 
+# The fast engine checks every variant in the quick tier; the `formulas` engine, an independent second opinion at
+# ~4 ms a cell (test_fast_engine.py compares the two cell by cell), checks each again in the whole suite.
+ENGINES = ["fast", pytest.param("formulas", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", VARIANTS)
-def test_every_variant_checks_clean_with_formulas(tmp_path, name):
+def test_every_variant_checks_clean(tmp_path, name, engine):
     path = build(tmp_path, **_with_steps(VARIANTS[name], 2))
-    report = api.check(path, "formulas")
+    report = api.check(path, engine)
     assert report.ok, report.details()
     assert report.compared == len(list(_formulas(path)))
 
@@ -133,7 +141,7 @@ def test_defined_names_and_shapes(tmp_path):
         rows = rows if isinstance(rows[0], tuple) else (rows,)
         assert (len(rows), len(rows[0])) == shape, name
     # The names point at the quantities they promise: final weights are the last update's cells.
-    values = engines.evaluate_formulas(path)
+    values = engines.evaluate(path, "fast")
     problem = problem_of(network={"sizes": [2, 3, 2, 1]}, training={"steps": steps})
     trace = reference.run(problem)
     (sheet, ref), = list(wb.defined_names["W2_final"].destinations)
@@ -154,9 +162,10 @@ def test_same_arguments_give_identical_bytes():
     assert "xl/worksheets/sheet1.xml" in names
 
 
-def test_steps_zero_is_a_forward_only_workbook(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_steps_zero_is_a_forward_only_workbook(tmp_path, engine):
     path = build(tmp_path, training={"steps": 0})
-    report = api.check(path, "formulas")
+    report = api.check(path, engine)
     assert report.ok
     layout = Layout(problem_of(training={"steps": 0}).structure)
     assert not any(kind in ("dW", "dz", "dA") for kind, _, _ in layout.derived_keys())

@@ -25,9 +25,8 @@ from sheetnet.check import readback
 from sheetnet.errors import SheetnetError
 from sheetnet.files import check_writable
 from sheetnet.model import config, plan
-from sheetnet.model.options import NORM_START, TRAINED
+from sheetnet.model.options import NORM_START, TRAINED, state_names
 from sheetnet.model.problem import Problem
-from sheetnet.reference.optimizers import STATES
 
 
 def _rotated(batches, by: int):
@@ -61,7 +60,7 @@ def next_problem(old: Problem, steps: int | None) -> Problem:
                  if kind in NORM_START}
     new.states = {}
     for layer in range(1, s.n_layers + 1):
-        for state in STATES[s.optimizer]:
+        for state in state_names(s.optimizer):
             for kind in TRAINED:
                 key = (f"{state}_{kind}", layer, last)
                 if key in trace:

@@ -19,14 +19,6 @@ def example_configs() -> dict[str, Path]:
             if item.name.endswith(".toml")}
 
 
-def example_summary(path: Path) -> str:
-    """The first comment line of an example config: what the example shows."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-    return ""
-
-
 def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
                          echo: Callable[[str], None] = print, only: list[str] | None = None,
                          force: bool = False) -> int:

@@ -10,9 +10,8 @@ import numpy as np
 
 from sheetnet import reference
 from sheetnet.layout import Layout, quote_sheet
-from sheetnet.model.options import DEFAULT_EPSILON, OPTIMIZERS
+from sheetnet.model.options import OPTIMIZER_RECORDS, OPTIMIZERS
 from sheetnet.model.problem import Problem
-from sheetnet.model.schema import TrainingConfig
 from sheetnet.sheets.measured import Measured
 
 
@@ -102,10 +101,8 @@ def _with_optimizer(problem: Problem, name: str) -> Problem:
     defaults for it (the workbook's own optimizer keeps the workbook's settings)."""
     result = copy.deepcopy(problem)
     result.structure = dataclasses.replace(problem.structure, optimizer=name)
-    defaults = TrainingConfig()
     own = {} if name != problem.structure.optimizer else problem.hyper
-    result.hyper = {**problem.hyper, "momentum": defaults.momentum, "beta_1": defaults.beta1, "beta_2": defaults.beta2,
-                    "alpha": defaults.alpha, "epsilon": DEFAULT_EPSILON.get(name, 1e-8), **own}
+    result.hyper = {**problem.hyper, **{h.cell: float(h.default) for h in OPTIMIZER_RECORDS[name].hyper}, **own}
     return result
 
 

@@ -16,7 +16,7 @@ from sheetnet.files import check_writable
 from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
-from sheetnet.model.options import NORM_START
+from sheetnet.model.options import NORM_START, hyper_records
 from sheetnet.model.problem import Problem
 
 
@@ -24,14 +24,12 @@ def _raw_config(old: Problem) -> dict:
     s = old.structure
     training = {"steps": s.steps, "optimizer": s.optimizer, "train_biases": s.train_biases,
                 "batch_size": len(s.batches[0]) if s.batches else 0, "schedule": s.schedule, "shuffle": s.shuffle}
-    # Named cells -> config keys (the cells are named so that none reads as a cell address).
-    cell_to_key = {"l2_penalty": "l2", "l1_penalty": "l1", "dropout_rate": "dropout", "lr_gamma": "gamma",
-                   "beta_1": "beta1", "beta_2": "beta2"}
-    network_keys = ("leaky_slope", "bn_epsilon", "bn_momentum")
-    training.update({cell_to_key.get(k, k): v for k, v in old.hyper.items() if k not in network_keys})
     network = {"sizes": list(s.sizes), "activation": list(s.activations[:-1]), "output": s.activations[-1],
                "loss": s.loss, "batch_norm": s.batch_norm}
-    network.update({k: v for k, v in old.hyper.items() if k in network_keys})
+    records = hyper_records(s.optimizer, s.schedule)  # named cell -> its config key and section
+    for name, value in old.hyper.items():
+        record = records[name]
+        (network if record.section == "network" else training)[record.key] = value
     return {
         "network": network,
         "training": training,

@@ -19,6 +19,7 @@ from sheetnet.check.tolerance import agreement, conditioning
 from sheetnet.evaluate.values import EMPTY, OK, GridValues, describe
 from sheetnet.evaluate.xlsx import Package
 from sheetnet.layout import Layout, quote_sheet
+from sheetnet.model.options import COLUMN_NAMES, NORM_START, TRAINED, state_of
 from sheetnet.model.problem import Problem
 
 DIVERGED_LOSS = 1e100
@@ -64,7 +65,10 @@ class Expected:
         return self.keys[self.owner[k]], block.sheet, int(self.rows[k] - block.row), int(self.cols[k] - block.col)
 
 
-PARAMETER_KINDS = ("W", "b", "vel_W", "vel_b", "m_W", "m_b", "v_W", "v_b", "s_W", "s_b", "bc1", "bc2")
+def made_by_an_update(kind: str) -> bool:
+    """A parameter (W, b, gamma, beta), a running statistic, an optimizer's state of a parameter or one of its
+    per-step columns: what an update makes from the finite numbers of the step before it."""
+    return kind in TRAINED or kind in NORM_START or state_of(kind) is not None or kind in COLUMN_NAMES
 
 
 def compared_keys(layout: Layout, diverged_at: int | None) -> list:
@@ -83,7 +87,7 @@ def compared_keys(layout: Layout, diverged_at: int | None) -> list:
             return kind == "wp_img" and index == 0
         if kind.startswith("gc_") or kind == "features":
             return True
-        return index < diverged_at or (index == diverged_at and kind in PARAMETER_KINDS)
+        return index < diverged_at or (index == diverged_at and made_by_an_update(kind))
 
     return [key for key in keys if kept(key)]
 

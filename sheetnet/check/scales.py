@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sheetnet.model.options import state_names
 from sheetnet.model.problem import Problem
 from sheetnet.reference.maths import derivative, loss_divisor
-from sheetnet.reference.optimizers import STATES, Optimizer
+from sheetnet.reference.optimizers import Optimizer
 from sheetnet.reference.training import network_inputs
 
 NUDGE = 1e-12  # the gradient moves by this share of its operands' size (the tolerance's own share)
@@ -261,7 +262,7 @@ class Scales:
         s = self.problem.structure
         optimizer = Optimizer(s.optimizer, self.problem.hyper)
         name = f"{param}{layer}"
-        for state in STATES[s.optimizer]:
+        for state in state_names(s.optimizer):
             value = self.trace.get((f"{state}_{param}", layer, step - 1))
             if value is not None:
                 optimizer.state[(state, name)] = value

@@ -46,9 +46,6 @@ class GridValues:
         self.values[name.upper()] = np.zeros((rows + 1, cols + 1))
         self.codes[name.upper()] = np.full((rows + 1, cols + 1), EMPTY, dtype=np.int8)
 
-    def has_sheet(self, name: str) -> bool:
-        return name.upper() in self.values
-
     def block(self, sheet: str, row: int, col: int, nrows: int, ncols: int) -> tuple[np.ndarray, np.ndarray]:
         """(values, codes) of a rectangle; cells beyond the sheet's extent are empty."""
         values, codes = self.values.get(sheet.upper()), self.codes.get(sheet.upper())

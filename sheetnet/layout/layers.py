@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheetnet.model.options import NORM_PARAMETERS, OPTIMIZER_STATES, PER_SAMPLE_LOSSES, ROW_ACTIVATIONS, state_of
+from sheetnet.model.options import NORM_PARAMETERS, PER_SAMPLE_LOSSES, ROW_ACTIVATIONS, state_names, state_of
 from sheetnet.model.problem import Structure
 
 FIRST_BLOCK_ROW = 4  # rows 1-3: title, explanation, colour legend
@@ -85,7 +85,7 @@ class LayerLayout:
             BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + ([("dzbn", width)] if norm else [])
             + [("dz", width)],
         }
-        for state in OPTIMIZER_STATES[s.optimizer]:
+        for state in state_names(s.optimizer):
             kinds[PARAMETERS] += [(f"{state}_{param}", fan_in if param == "W" else 1) for param in trained]
         if norm:
             kinds[PARAMETERS] += [("mu", 1), ("var", 1), ("rmean", 1), ("rvar", 1)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sheetnet.layout.cells import Block
-from sheetnet.model.options import OPTIMIZER_COLUMNS
+from sheetnet.model.options import column_names
 from sheetnet.model.problem import Structure
 
 TRAINING_SHEET = "Training"
@@ -29,7 +29,7 @@ class TrainingLayout:
             kinds.append(("accuracy", 1))
             if s.n_test:
                 kinds.append(("test_accuracy", 1))
-        kinds += [(column, 1) for column in OPTIMIZER_COLUMNS[s.optimizer]]
+        kinds += [(column, 1) for column in column_names(s.optimizer)]
         if s.steps:
             kinds += [(column, 1) for column in PER_UPDATE_COLUMNS if self._shows(column)]
             kinds += [("gnorm", s.n_layers), ("gplot", s.n_layers)]
@@ -51,7 +51,7 @@ class TrainingLayout:
 
     def steps_of(self, kind: str) -> range:
         s = self.structure
-        if kind in OPTIMIZER_COLUMNS[s.optimizer]:
+        if kind in column_names(s.optimizer):
             return range(1, s.steps + 1)
         if kind in ("gnorm", "gplot", *PER_UPDATE_COLUMNS):
             return range(s.steps)

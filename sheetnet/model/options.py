@@ -1,38 +1,26 @@
 """The options a config may name, and the cells each one needs (the layout reads these).
 
-Formulas for each option live in `sheetnet.units`; the numpy reference has its own maths. These
-tables are only the shape: which state an optimizer keeps, which named cells it reads, which
-per-step columns it adds to the Training sheet.
+Formulas for activations and losses live in `sheetnet.units`, the numpy reference has its own maths; optimizers
+and schedules are one record each (formula, numpy and torch together) in `model.optimizers` and `model.schedules`.
 """
 
 from __future__ import annotations
+
+from sheetnet.model.hyper import GENERAL, Hyper
+from sheetnet.model.optimizers import OPTIMIZERS as OPTIMIZER_RECORDS
+from sheetnet.model.optimizers import STATE_NAMES
+from sheetnet.model.schedules import SCHEDULES as SCHEDULE_RECORDS
 
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "elu", "softplus")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax")
 LOSSES = ("mse", "bce", "cross_entropy")
 PER_SAMPLE_LOSSES = ("cross_entropy",)  # one loss term per sample (not per sample and output)
 
-# optimizer -> the state it keeps per parameter (visible blocks beside W and b)
-OPTIMIZER_STATES: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": ("vel",), "adam": ("m", "v"), "rmsprop": ("v",),
-                                                "adagrad": ("s",)}
-# optimizer -> the named hyper-parameter cells it reads, besides learning_rate
-OPTIMIZER_HYPER: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": ("momentum",),
-                                               "adam": ("beta_1", "beta_2", "epsilon"), "rmsprop": ("alpha", "epsilon"),
-                                               "adagrad": ("epsilon",)}
-# optimizer -> torch's default epsilon (used when the config names none)
-DEFAULT_EPSILON: dict[str, float] = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
-# optimizer -> per-step cells it adds to the Training sheet
-OPTIMIZER_COLUMNS: dict[str, tuple[str, ...]] = {"sgd": (), "momentum": (), "adam": ("bc1", "bc2"), "rmsprop": (),
-                                                 "adagrad": ()}
-OPTIMIZERS = tuple(OPTIMIZER_STATES)
-
-# learning-rate schedule -> the named cells its rate formula reads, besides learning_rate
-SCHEDULE_HYPER: dict[str, tuple[str, ...]] = {"constant": (), "step": ("step_size", "lr_gamma"),
-                                              "exponential": ("lr_gamma",), "cosine": ()}
-SCHEDULES = tuple(SCHEDULE_HYPER)
-DEFAULT_GAMMA: dict[str, float] = {"step": 0.5, "exponential": 0.99}
+# The optimizers and schedules a config may name: one record each (model.optimizers, model.schedules).
+OPTIMIZERS = tuple(OPTIMIZER_RECORDS)
+COLUMN_NAMES = tuple(dict.fromkeys(column.name for unit in OPTIMIZER_RECORDS.values() for column in unit.columns))
+SCHEDULES = tuple(SCHEDULE_RECORDS)
 CLIP_EPSILON = 1e-6  # torch.nn.utils.clip_grad_norm_: factor = max_norm / (total_norm + 1e-6)
-BN_MOMENTUM = 0.1  # torch.nn.BatchNorm1d: running = (1 - 0.1) running + 0.1 batch statistic
 
 # Batch normalization of a hidden layer: its trained scale and shift (one per neuron), their starting values,
 # and the running statistics evaluation mode uses (torch's initial buffers: mean 0, variance 1).
@@ -44,7 +32,7 @@ TRAINED = ("W", "b", *NORM_PARAMETERS)  # every trained kind of parameter: its s
 def state_of(kind: str) -> tuple[str, str] | None:
     """(state, parameter) of an optimizer-state kind such as m_W or v_gamma; None for any other kind."""
     state, _, param = kind.rpartition("_")
-    if state and param in TRAINED and state in {name for states in OPTIMIZER_STATES.values() for name in states}:
+    if state and param in TRAINED and state in STATE_NAMES:
         return state, param
     return None
 
@@ -57,3 +45,29 @@ ROW_ACTIVATIONS = {"softmax": ("max", "exp", "sum")}
 # Named cells renamed so that no engine reads them as a cell address (HyperFormula takes "beta1" for one):
 # the old names, as earlier configs' [[workbook.tries]] give them, mean the new cells.
 RENAMED_CELLS = {"beta1": "beta_1", "beta2": "beta_2"}
+
+
+def option_hypers() -> dict[str, Hyper]:
+    """Config key -> a hyper-parameter record of the optimizers and schedules (for validation: a key such as
+    epsilon, which several optimizers share with different defaults, has one rule)."""
+    found: dict[str, Hyper] = {}
+    for record in (*OPTIMIZER_RECORDS.values(), *SCHEDULE_RECORDS.values()):
+        for hyper in record.hyper:
+            found.setdefault(hyper.key, hyper)
+    return found
+
+
+def hyper_records(optimizer: str, schedule: str) -> dict[str, Hyper]:
+    """Named cell -> record of every hyper-parameter a workbook with this optimizer and schedule may show."""
+    records = (*GENERAL, *OPTIMIZER_RECORDS[optimizer].hyper, *SCHEDULE_RECORDS[schedule].hyper)
+    return {hyper.cell: hyper for hyper in records}
+
+
+def state_names(optimizer: str) -> tuple[str, ...]:
+    """The states an optimizer keeps per parameter (visible blocks beside W and b)."""
+    return tuple(state.name for state in OPTIMIZER_RECORDS[optimizer].states)
+
+
+def column_names(optimizer: str) -> tuple[str, ...]:
+    """The per-step cells an optimizer adds to the Training sheet."""
+    return tuple(column.name for column in OPTIMIZER_RECORDS[optimizer].columns)

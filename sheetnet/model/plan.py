@@ -9,7 +9,8 @@ import numpy as np
 from sheetnet.errors import SheetnetError
 from sheetnet.model import datasets
 from sheetnet.model.config import Config
-from sheetnet.model.options import DEFAULT_EPSILON, DEFAULT_GAMMA, NORM_START
+from sheetnet.model.hyper import GENERAL
+from sheetnet.model.options import NORM_START, hyper_records
 from sheetnet.model.problem import CHOICE_DEFAULTS, Problem, Structure
 
 WEIGHT_DECIMALS = 4
@@ -195,16 +196,17 @@ def _class_points(targets: np.ndarray) -> tuple[tuple[int, ...], ...] | None:
 
 
 def _hyper(cfg: Config, structure: Structure) -> dict[str, float]:
-    """The named hyper-parameter cells this structure shows, from the config keys they stand for."""
-    t = cfg.training
-    epsilon = t.epsilon if t.epsilon is not None else DEFAULT_EPSILON.get(t.optimizer, 1e-8)
-    gamma = t.gamma if t.gamma is not None else DEFAULT_GAMMA.get(t.schedule, 1.0)
-    every = {"learning_rate": t.learning_rate, "momentum": t.momentum, "beta_1": t.beta1, "beta_2": t.beta2,
-             "alpha": t.alpha, "epsilon": epsilon, "l2_penalty": t.l2, "l1_penalty": t.l1,
-             "leaky_slope": cfg.network.leaky_slope, "dropout_rate": t.dropout, "step_size": float(t.step_size),
-             "lr_gamma": gamma, "clip_norm": t.clip_norm, "bn_epsilon": cfg.network.bn_epsilon,
-             "bn_momentum": cfg.network.bn_momentum}
-    return {name: every[name] for name in structure.hyper_names()}
+    """The named hyper-parameter cells this structure shows, from the config keys they stand for (each record
+    says which key and section, and its default for this optimizer or schedule)."""
+    given = dict(cfg.training.options)
+    records = hyper_records(structure.optimizer, structure.schedule)
+    values = {}
+    for name in structure.hyper_names():
+        record = records[name]
+        value = getattr(getattr(cfg, record.section), record.key) if record in GENERAL else \
+            given.get(record.key, record.default)
+        values[name] = float(value)
+    return values
 
 
 def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: int) -> Structure:

@@ -17,10 +17,10 @@ from sheetnet.model.options import (
     FEATURES,
     HIDDEN_ACTIVATIONS,
     LOSSES,
-    OPTIMIZER_HYPER,
+    OPTIMIZER_RECORDS,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
-    SCHEDULE_HYPER,
+    SCHEDULE_RECORDS,
     SCHEDULES,
 )
 
@@ -130,7 +130,8 @@ class Structure:
 
     def hyper_names(self) -> tuple[str, ...]:
         """The named hyper-parameter cells this structure needs, in display order."""
-        names = ["learning_rate", *OPTIMIZER_HYPER[self.optimizer], *SCHEDULE_HYPER[self.schedule]]
+        names = ["learning_rate", *(h.cell for h in OPTIMIZER_RECORDS[self.optimizer].hyper),
+                 *(h.cell for h in SCHEDULE_RECORDS[self.schedule].hyper)]
         if self.clip:
             names.append("clip_norm")
         if self.batch_norm:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sheetnet.model import hyper
 from sheetnet.model.options import FEATURES, HIDDEN_ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, SCHEDULES
 
 __all__ = ["FEATURES", "HIDDEN_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUT_ACTIVATIONS", "SCHEDULES"]
@@ -38,34 +39,30 @@ MAX_STEPS = 100_000
 class NetworkConfig:
     sizes: tuple[int, ...] = (2, 4, 1)
     activation: tuple[str, ...] = ("relu",)
-    leaky_slope: float = 0.01
+    leaky_slope: float = hyper.LEAKY_SLOPE.default
     output: str = "linear"
     loss: str = "mse"
     batch_norm: bool = False
-    bn_epsilon: float = 1e-5
-    bn_momentum: float = 0.1
+    bn_epsilon: float = hyper.BN_EPSILON.default
+    bn_momentum: float = hyper.BN_MOMENTUM.default
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     steps: int = 200
-    learning_rate: float = 0.1
+    learning_rate: float = hyper.LEARNING_RATE.default
     optimizer: str = "sgd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    alpha: float = 0.99
-    epsilon: float | None = None  # None: torch's default for the optimizer (1e-8, adagrad 1e-10)
     schedule: str = "constant"
-    step_size: int = 50
-    gamma: float | None = None  # None: 0.5 for the step schedule, 0.99 for the exponential one
-    clip_norm: float = 0.0
+    # the optimizers' and schedules' hyper-parameters the config gives, (config key, value) pairs: each record in
+    # model.optimizers and model.schedules declares its keys and defaults (momentum, beta1, epsilon, gamma, ...)
+    options: tuple[tuple[str, float], ...] = ()
+    clip_norm: float = hyper.CLIP_NORM.default
     batch_size: int = 0
     shuffle: bool = True  # mini-batches from one seeded shuffle; False: consecutive rows, in the data's order
     train_biases: bool = True
-    l2: float = 0.0
-    l1: float = 0.0
-    dropout: float = 0.0
+    l2: float = hyper.L2.default
+    l1: float = hyper.L1.default
+    dropout: float = hyper.DROPOUT.default
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import math
 from typing import Any
 
 from sheetnet.errors import SheetnetError
-from sheetnet.model.options import RENAMED_CELLS
+from sheetnet.model.hyper import GENERAL
+from sheetnet.model.options import RENAMED_CELLS, option_hypers
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
     FEATURES,
@@ -76,6 +77,19 @@ def _matrix(section: str, key: str, value: Any, depth: int) -> tuple:
     return tuple(_matrix(section, key, item, depth - 1) for item in value)
 
 
+def _hyper_values(raw: dict, records) -> dict[str, float]:
+    """The values `raw` gives for these hyper-parameters, each checked by its record's rule."""
+    out = {}
+    for record in records:
+        if record.key in raw:
+            value = _number(record.section, record.key, raw[record.key], integer=record.integer)
+            refusal = record.refusal(value)
+            if refusal:
+                raise SheetnetError(refusal)
+            out[record.key] = value
+    return out
+
+
 def _validate_network(raw: dict) -> NetworkConfig:
     s = "network"
     out: dict[str, Any] = {}
@@ -102,22 +116,13 @@ def _validate_network(raw: dict) -> NetworkConfig:
         if not acts:
             raise SheetnetError("[network] activation must not be an empty list")
         out["activation"] = tuple(_choice(s, "activation", a, HIDDEN_ACTIVATIONS) for a in acts)
-    if "leaky_slope" in raw:
-        out["leaky_slope"] = _number(s, "leaky_slope", raw["leaky_slope"])
+    out.update(_hyper_values(raw, [h for h in GENERAL if h.section == s]))
     if "output" in raw:
         out["output"] = _choice(s, "output", raw["output"], OUTPUT_ACTIVATIONS)
     if "loss" in raw:
         out["loss"] = _choice(s, "loss", raw["loss"], LOSSES)
     if "batch_norm" in raw:
         out["batch_norm"] = _boolean(s, "batch_norm", raw["batch_norm"])
-    if "bn_momentum" in raw:
-        out["bn_momentum"] = _number(s, "bn_momentum", raw["bn_momentum"])
-        if not 0 <= out["bn_momentum"] <= 1:
-            raise SheetnetError(f"[network] bn_momentum must be in [0, 1], got {out['bn_momentum']}")
-    if "bn_epsilon" in raw:
-        out["bn_epsilon"] = _number(s, "bn_epsilon", raw["bn_epsilon"])
-        if out["bn_epsilon"] <= 0:
-            raise SheetnetError(f"[network] bn_epsilon must be > 0, got {out['bn_epsilon']}")
     return NetworkConfig(**out)
 
 
@@ -131,32 +136,10 @@ def _validate_training(raw: dict) -> TrainingConfig:
         if steps > MAX_STEPS:
             raise SheetnetError(f"[training] steps: {steps} is more than {MAX_STEPS}")
         out["steps"] = steps
-    for key in ("learning_rate", "momentum", "beta1", "beta2", "alpha", "epsilon", "l2", "l1", "dropout", "gamma",
-                "clip_norm"):
-        if key in raw:
-            out[key] = _number(s, key, raw[key])
-    if "learning_rate" in out and out["learning_rate"] <= 0:
-        raise SheetnetError(f"[training] learning_rate must be > 0, got {out['learning_rate']}")
-    if "gamma" in out and out["gamma"] <= 0:
-        raise SheetnetError(f"[training] gamma must be > 0, got {out['gamma']}")
-    if "clip_norm" in out and out["clip_norm"] < 0:
-        raise SheetnetError(f"[training] clip_norm must be 0 (off) or more, got {out['clip_norm']}")
+    out.update(_hyper_values(raw, [h for h in GENERAL if h.section == s]))
     if "schedule" in raw:
         out["schedule"] = _choice(s, "schedule", raw["schedule"], SCHEDULES)
-    if "step_size" in raw:
-        out["step_size"] = _number(s, "step_size", raw["step_size"], integer=True)
-        if out["step_size"] < 1:
-            raise SheetnetError(f"[training] step_size must be 1 or more, got {out['step_size']}")
-    for key in ("momentum", "beta1", "beta2", "alpha"):
-        if key in out and not 0 <= out[key] < 1:
-            raise SheetnetError(f"[training] {key} must be in [0, 1), got {out[key]}")
-    if "epsilon" in out and out["epsilon"] <= 0:
-        raise SheetnetError(f"[training] epsilon must be > 0, got {out['epsilon']}")
-    for key in ("l2", "l1"):
-        if key in out and out[key] < 0:
-            raise SheetnetError(f"[training] {key} must be 0 or more, got {out[key]}")
-    if "dropout" in out and not 0 <= out["dropout"] < 1:
-        raise SheetnetError(f"[training] dropout must be in [0, 1), got {out['dropout']}")
+    out["options"] = tuple(sorted(_hyper_values(raw, option_hypers().values()).items()))
     if "optimizer" in raw:
         out["optimizer"] = _choice(s, "optimizer", raw["optimizer"], OPTIMIZERS)
     if "batch_size" in raw:
@@ -310,10 +293,17 @@ def _unknown_key(section: str, key: str) -> str:
         home, meant = SYNONYMS[key]
         return f"unknown key {key!r} in [{section}] (did you mean '{meant}'" + (
             "" if home == section else f" in [{home}]") + "?)"
-    for other, fields in SECTIONS.items():
-        if other != section and key in fields.__dataclass_fields__:
+    for other in SECTIONS:
+        if other != section and key in _keys(other):
             return f"unknown key {key!r} in [{section}]: it belongs in [{other}]"
-    return f"unknown key {key!r} in [{section}]{_suggest(key, SECTIONS[section].__dataclass_fields__)}"
+    return f"unknown key {key!r} in [{section}]{_suggest(key, _keys(section))}"
+
+
+def _keys(section: str) -> set[str]:
+    """The keys a user may write in [section]: the schema's fields, and in [training] the optimizers' and
+    schedules' hyper-parameters."""
+    fields = set(SECTIONS[section].__dataclass_fields__)
+    return fields - {"options"} | set(option_hypers()) if section == "training" else fields
 
 
 def check_keys(raw: dict) -> None:
@@ -323,7 +313,7 @@ def check_keys(raw: dict) -> None:
         if not isinstance(body, dict):
             raise SheetnetError(f"[{section}] must be a table of keys")
         for key in body:
-            if key not in SECTIONS[section].__dataclass_fields__:
+            if key not in _keys(section):
                 raise SheetnetError(_unknown_key(section, key))
 
 

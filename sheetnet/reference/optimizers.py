@@ -1,23 +1,22 @@
-"""The optimizers in numpy, as torch.optim defines them: one update of one parameter array at a time."""
+"""The optimizers in numpy: each record's own numpy update (model.optimizers), one parameter array at a time.
+
+The reference takes from a record only its numpy side (`step`, a column's `value`, a schedule's `rate`), never a
+formula: tests/test_structure.py holds the reference to that.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-STATES = {"sgd": (), "momentum": ("vel",), "adam": ("m", "v"), "rmsprop": ("v",), "adagrad": ("s",)}
+from sheetnet.model.optimizers import WEIGHT_KINDS, optimizer
+from sheetnet.model.schedules import schedule
+
 CLIP_EPSILON = 1e-6  # torch.nn.utils.clip_grad_norm_ divides max_norm by (total norm + 1e-6)
 
 
-def scheduled_rate(schedule: str, hyper: dict, k: int, steps: int) -> float:
+def scheduled_rate(name: str, hyper: dict, k: int, steps: int) -> float:
     """The learning rate of update k -> k+1: torch's StepLR, ExponentialLR or CosineAnnealingLR after k steps."""
-    lr = hyper["learning_rate"]
-    if schedule == "step":
-        return lr * hyper["lr_gamma"] ** np.floor(k / hyper["step_size"])
-    if schedule == "exponential":
-        return lr * hyper["lr_gamma"] ** k
-    if schedule == "cosine":
-        return lr * (1.0 + np.cos(np.pi * k / steps)) / 2.0
-    return lr
+    return schedule(name).rate(hyper, k, steps)
 
 
 def clip_factor(grads: list[np.ndarray], max_norm: float) -> tuple[float, float]:
@@ -30,39 +29,23 @@ class Optimizer:
     """Keeps each parameter's state (velocity, moments) by name and applies one update."""
 
     def __init__(self, kind: str, hyper: dict):
-        self.kind = kind
+        self.record = optimizer(kind)  # an unknown name is an error here, never another optimizer's update
         self.hyper = hyper
         self.state: dict[tuple[str, str], np.ndarray] = {}  # (state, parameter name) -> value
 
     def step(self, name: str, param: np.ndarray, grad: np.ndarray, t: int, lr: float | None = None
              ) -> tuple[np.ndarray, dict]:
-        """The updated parameter after update number `t` (from 1) at rate `lr` (the learning rate when None),
-        and its new state by state name."""
+        """The updated parameter `name` (kind and layer, such as W2) after update number `t` (from 1) at rate `lr`
+        (the learning rate when None), and its new state by state name."""
         lr = self.hyper["learning_rate"] if lr is None else lr
-        if self.kind == "sgd":
-            return param - lr * grad, {}
-        if self.kind == "momentum":
-            velocity = self.hyper["momentum"] * self.state.get(("vel", name), 0.0) + grad
-            self.state[("vel", name)] = velocity
-            return param - lr * velocity, {"vel": velocity}
-        if self.kind == "rmsprop":
-            alpha = self.hyper["alpha"]
-            v = alpha * self.state.get(("v", name), 0.0) + (1 - alpha) * grad * grad
-            self.state[("v", name)] = v
-            return param - lr * grad / (np.sqrt(v) + self.hyper["epsilon"]), {"v": v}
-        if self.kind == "adagrad":
-            total = self.state.get(("s", name), 0.0) + grad * grad
-            self.state[("s", name)] = total
-            return param - lr * grad / (np.sqrt(total) + self.hyper["epsilon"]), {"s": total}
-        b1, b2, eps = self.hyper["beta_1"], self.hyper["beta_2"], self.hyper["epsilon"]
-        m = b1 * self.state.get(("m", name), 0.0) + (1 - b1) * grad
-        v = b2 * self.state.get(("v", name), 0.0) + (1 - b2) * grad * grad
-        self.state[("m", name)], self.state[("v", name)] = m, v
-        bc1, bc2 = 1 - b1**t, 1 - b2**t
-        return param - lr * (m / bc1) / (np.sqrt(v / bc2) + eps), {"m": m, "v": v}
+        previous = {state.name: self.state[(state.name, name)] for state in self.record.states
+                    if (state.name, name) in self.state}
+        new, state = self.record.step(param, grad, previous, self.hyper, lr, t, name.rstrip("0123456789")
+                                      in WEIGHT_KINDS)
+        for state_name, value in state.items():
+            self.state[(state_name, name)] = value
+        return new, state
 
     def columns(self, t: int) -> dict[str, float]:
         """The Training sheet's per-step cells of update number `t` (Adam's bias corrections)."""
-        if self.kind != "adam":
-            return {}
-        return {"bc1": 1 - self.hyper["beta_1"] ** t, "bc2": 1 - self.hyper["beta_2"] ** t}
+        return {column.name: column.value(self.hyper, t) for column in self.record.columns}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sheetnet.model.options import NORM_PARAMETERS
+from sheetnet.model.options import NORM_PARAMETERS, state_names
 from sheetnet.model.problem import Problem
 from sheetnet.reference.digits import digit_values
 from sheetnet.reference.maths import features
 from sheetnet.reference.network import backward, data_loss, forward, penalty
 from sheetnet.reference.normalisation import Norm, running
-from sheetnet.reference.optimizers import STATES, Optimizer, clip_factor, scheduled_rate
+from sheetnet.reference.optimizers import Optimizer, clip_factor, scheduled_rate
 from sheetnet.reference.pictures import boundary_values, gradient_check_values
 
 Key = tuple[str, int, int]
@@ -114,7 +114,7 @@ def _resync(problem: Problem, observed, step: int, params: Parameters, optimizer
             value = observed(kind, layer, step)
             if value is not None:
                 params.set(kind, layer, value)
-        for state in STATES[s.optimizer]:
+        for state in state_names(s.optimizer):
             for kind in params.trained(layer):
                 value = observed(f"{state}_{kind}", layer, step)
                 if value is not None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sheetnet.layout import TRAINING_SHEET, Layout
 from sheetnet.layout.layers import TEST_PREFIX
-from sheetnet.model.options import OPTIMIZER_COLUMNS, TRAINED, state_of
+from sheetnet.model.options import TRAINED, column_names, state_of
+from sheetnet.model.schedules import SCHEDULES
 from sheetnet.sheets.backward import hidden_gradient, output_gradient, parameter_gradient
 from sheetnet.sheets.forward import ForwardPass, layer_pass, test_pass
 from sheetnet.sheets.refs import Formula, Refs, features_formula
 from sheetnet.sheets.updates import column_formula, update_formula
 from sheetnet.units import clipping
-from sheetnet.units.schedules import SCHEDULES
 
 FORWARD_KINDS = ("z", "mu", "var", "zc", "zhat", "zbn", "max", "exp", "sum", "a", "ad", "y", "loss_terms", "correct")
 
@@ -35,7 +35,7 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
     """The Training sheet's row for a step: loss, accuracy, gradient sizes, optimizer columns."""
     s = layout.structure
     refs = Refs(layout, TRAINING_SHEET)
-    if kind in OPTIMIZER_COLUMNS[s.optimizer]:
+    if kind in column_names(s.optimizer):
         return column_formula(layout, kind, step)
     if kind == "accuracy":
         correct = layout.block("correct", s.n_layers, step)

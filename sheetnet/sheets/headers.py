@@ -1,28 +1,10 @@
-"""The words above the numbers: neuron names, column headers of every band, hyper-parameter texts."""
+"""The words above the numbers: neuron names and the column headers of every band."""
 
 from __future__ import annotations
 
+from sheetnet.model.optimizers import OPTIMIZERS
 from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Structure
-from sheetnet.units.optimizers import OPTIMIZERS
-
-HYPER_TEXT = {
-    "learning_rate": "step size of every update: new = old - learning_rate * gradient",
-    "momentum": "momentum: how much of the previous velocity each step keeps",
-    "beta_1": "Adam: decay of the first moment (mean of gradients)",
-    "beta_2": "Adam: decay of the second moment (mean of squared gradients)",
-    "epsilon": "added to the update's denominator so it is never 0 (torch's default: 1e-8, AdaGrad 1e-10)",
-    "alpha": "RMSProp: decay of the running average of squared gradients",
-    "step_size": "step schedule: the rate is multiplied by lr_gamma every step_size steps",
-    "lr_gamma": "schedule: the factor the learning rate is multiplied by (every step_size steps, or every step)",
-    "clip_norm": "gradient clipping: the largest total gradient norm an update may use",
-    "bn_epsilon": "batch normalization: added to the batch variance before its square root",
-    "bn_momentum": "batch normalization: how far the running mean and variance move towards each batch's",
-    "l2_penalty": "L2 penalty ([training] l2): l2_penalty * sum of squared weights is added to the loss",
-    "l1_penalty": "L1 penalty ([training] l1): l1_penalty * sum of |weights| is added to the loss",
-    "leaky_slope": "leaky ReLU: slope for negative z",
-    "dropout_rate": "dropout: the share of hidden neurons switched off (masks are fixed, seeded cells)",
-}
 
 BAND_LEGEND = ("Colours: yellow = yours to edit, blue = forward pass, orange = loss, green = gradients, "
                "purple = updated parameters, grey = optimizer state. Each kind of formula has a note (red corner).")

@@ -6,10 +6,10 @@ from openpyxl.utils import get_column_letter
 
 from sheetnet.layout import DATA_FIRST_ROW, DATA_SHEET, FIRST_BLOCK_ROW, TRAINING_SHEET, layer_sheet
 from sheetnet.layout.layers import FORWARD, PARAMETERS, TEST
+from sheetnet.model.options import hyper_records
 from sheetnet.sheets.about import update_words
 from sheetnet.sheets.charts import training_charts
-from sheetnet.sheets.headers import BAND_LEGEND, HYPER_TEXT, column_headers, plural, row_names
-from sheetnet.sheets.rawrows import RAW_FROM_STEP
+from sheetnet.sheets.headers import BAND_LEGEND, column_headers, plural, row_names
 from sheetnet.sheets.styles import SUBTITLE_FONT, TITLE_FONT
 from sheetnet.units.activations import ACTIVATIONS
 
@@ -123,9 +123,8 @@ def write_layer(writer, layer: int) -> None:
     writer.text(ws, 3, 1, BAND_LEGEND, SUBTITLE_FONT)
     headers = _headers(writer, layer)
     for step in range(s.steps + 1):
-        writer.raw_now = step >= RAW_FROM_STEP
-        _layer_step(writer, ws, layer, step, headers)
-    writer.raw_now = False
+        with writer.rows_of_step(step):
+            _layer_step(writer, ws, layer, step, headers)
     ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
     ws.column_dimensions["A"].width = 9  # the band labels: "backward" is the longest
     ws.column_dimensions["B"].width = max(10, len(f"sample {s.n_samples}") + 2)
@@ -157,23 +156,23 @@ def write_training(writer) -> None:
     writer.text(ws, 1, 1, f"Training: {plural(s.steps, 'step')} of {s.optimizer}, loss = {s.loss}", TITLE_FONT)
     writer.text(ws, 2, 1, "Hyper-parameters (yellow, editable) and the loss after each step. Change the learning "
                 "rate and watch every step recompute. Click a step number to see that step's block.", SUBTITLE_FONT)
+    records = hyper_records(s.optimizer, s.schedule)
     for name in layout.hyper_names:
         block = layout.hyper_block(name)
         writer.text(ws, block.row, 1, name, style="label")
         writer.put(ws, block.row, block.col, float(p.hyper[name]), "input")
-        writer.text(ws, block.row, 3, HYPER_TEXT[name], SUBTITLE_FONT)
+        writer.text(ws, block.row, 3, records[name].text, SUBTITLE_FONT)
     training = layout.training
     for col, text in _training_headers(writer):
         writer.text(ws, training.header_row, col, text, style="header")
     for step in range(s.steps + 1):
-        writer.raw_now = step >= RAW_FROM_STEP
-        row = training.row(step)
-        writer.text(ws, row, 1, s.global_step(step), style="link")
-        writer.link(ws, row, 1, f"'{layer_sheet(1)}'!A{layout.layers.block_top(step)}")
-        for kind in training.kinds():
-            if layout.has(kind, 0, step):
-                writer.write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
-    writer.raw_now = False
+        with writer.rows_of_step(step):
+            row = training.row(step)
+            writer.text(ws, row, 1, s.global_step(step), style="link")
+            writer.link(ws, row, 1, f"'{layer_sheet(1)}'!A{layout.layers.block_top(step)}")
+            for kind in training.kinds():
+                if layout.has(kind, 0, step):
+                    writer.write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
     ws.freeze_panes = ws.cell(row=training.header_row + 1, column=2)
     ws.column_dimensions["A"].width = 16
     for col, text in _training_headers(writer)[1:]:

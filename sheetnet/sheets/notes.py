@@ -6,13 +6,13 @@ them (z, dropout, backpropagation, gradients, the Training sheet) is explained h
 
 from __future__ import annotations
 
+from sheetnet.model.optimizers import OPTIMIZERS
 from sheetnet.model.options import TRAINED
 from sheetnet.model.problem import Structure
+from sheetnet.model.schedules import SCHEDULES
 from sheetnet.units import batch_norm, clipping
 from sheetnet.units.activations import ACTIVATIONS
 from sheetnet.units.losses import LINEAR_DELTA_NOTE, LOSSES, correct_note
-from sheetnet.units.optimizers import OPTIMIZERS
-from sheetnet.units.schedules import SCHEDULES
 
 FIXED_NOTES = {
     "x": "This step's mini-batch: a copy of its samples' inputs from the Data sheet. The batches "

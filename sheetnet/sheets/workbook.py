@@ -1,12 +1,13 @@
 """Write a Problem as a workbook of live formulas: Data, one sheet per layer, Training.
 
-The layout says where each quantity goes, `emit` says which formula it gets, `styles` and `notes`
+The layout says where each quantity goes, `formulas` says which formula it gets, `styles` and `notes`
 make it readable. Inputs are plain numbers styled as editable; everything else is a formula.
 """
 
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -28,7 +29,7 @@ from sheetnet.sheets.measured import Measured
 from sheetnet.sheets.network_sheets import write_data, write_layer, write_training
 from sheetnet.sheets.notes import note_for
 from sheetnet.sheets.pictures import add_boundary_chart, write_boundary, write_neurons, write_passes
-from sheetnet.sheets.rawrows import RawRows
+from sheetnet.sheets.rawrows import RAW_FROM_STEP, RawRows
 from sheetnet.sheets.styles import (
     SUBTITLE_FONT,
     TITLE_FONT,
@@ -53,11 +54,21 @@ class Writer:
         self.noted: set[str] = set()
         self.formula_count = 0
         self.raw = RawRows()
-        self.raw_now = False  # True while writing steps that bypass openpyxl
+        self._raw = False  # True while writing a step that bypasses openpyxl (rows_of_step)
 
     # --- helpers ------------------------------------------------------------------------
+    @contextmanager
+    def rows_of_step(self, step: int):
+        """Write one training step's rows: from RAW_FROM_STEP on they bypass openpyxl (RawRows), which only the
+        steps' repeated blocks need; the mode ends with the block, whatever happens inside it."""
+        self._raw = step >= RAW_FROM_STEP
+        try:
+            yield
+        finally:
+            self._raw = False
+
     def put(self, ws, row: int, col: int, value, role: str):
-        if self.raw_now:
+        if self._raw:
             self.raw.add(ws.title, row, col, value, role)
             return None
         cell = ws.cell(row=row, column=col, value=value)
@@ -73,7 +84,7 @@ class Writer:
         return ws
 
     def text(self, ws, row: int, col: int, value, font=None, style: str | None = None):
-        if self.raw_now:
+        if self._raw:
             self.raw.add(ws.title, row, col, value, style)
             return None
         cell = ws.cell(row=row, column=col, value=value)
@@ -109,7 +120,7 @@ class Writer:
         role = role_of(key[0])
         self.formula_count += block.nrows * block.ncols
         self.progress(self.formula_count)
-        if self.raw_now:
+        if self._raw:
             self.raw.add_block(ws.title, block, formula, role)
             return
         for i, j, row, col in block.cells():

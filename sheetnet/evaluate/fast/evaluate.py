@@ -24,7 +24,7 @@ from . import functions as fx
 from .digitruns import RUN, FormulaTexts, skeletons_and_numbers
 from .levels import cell_name, dependency_levels
 from .parser import FormulaSyntaxError, parse
-from .references import MAX_ROW, Ref, ShapeCache, parse_reference, split_formula
+from .references import MAX_ROW, Ref, parse_reference, row_runs, split_formula
 
 REF_ERROR = ERROR_CODES["#REF!"]
 MAX_GRID_CELLS = 400_000_000  # a dense grid beyond this is an absurd workbook, not a network
@@ -63,7 +63,6 @@ class Evaluator:
         formula's skeleton) and collects the digit runs' values (digitruns.py). A skeleton's first
         formula tells which digit runs are row numbers; numpy turns the rest into per-reference row arrays.
         """
-        cache = ShapeCache(self.names)
         joined, owner_sheet, rows, cols = [], [], [], []
         for sheet_id, name in enumerate(self.sheet_names):
             sheet = self.package.sheets[name]
@@ -87,7 +86,7 @@ class Evaluator:
         bounds = np.flatnonzero(np.diff(ids[order])) + 1
         for cells in np.split(order, bounds):
             exemplar = texts[cells[0]]
-            slots, other_runs, run_count = cache._learn(exemplar)
+            slots, other_runs, run_count = row_runs(exemplar, self.names)
             table = numbers[run_start[cells][:, None] + np.arange(run_count)[None, :]]
             others = table[:, list(other_runs)]
             if other_runs and not (others == others[0]).all():

@@ -89,76 +89,31 @@ def split_formula(text: str, names: dict[str, Ref] | None = None) -> tuple[str, 
 DIGITS = re.compile(r"[0-9]{1,15}")  # runs of at most 15 digits fit an int64
 
 
-class ShapeCache:
-    """split_formula for many formulas of few shapes, at a few microseconds each.
+def row_runs(text: str, names: dict[str, Ref]) -> tuple:
+    """Which digit runs of a formula are row numbers: (row-1 run index or -1, row-2 run index or -1) per reference,
+    the indexes of the other runs, and how many runs there are.
 
-    Formulas that differ only in their row numbers share a *skeleton* (digits replaced by #).
-    The first formula of a skeleton is split in full to learn which digit runs are row numbers
-    of which reference; every later one is read from its digits alone. Column letters, sheet
-    names and literal numbers are part of the key, so only rows vary within a skeleton.
+    Formulas that differ only in their row numbers share a *skeleton* (digits replaced by #): the fast engine
+    learns the roles from a skeleton's first formula and reads every other one from its digits alone. Column
+    letters, sheet names and literal numbers are part of the key, so only rows vary within a skeleton.
     """
-
-    def __init__(self, names: dict[str, Ref] | None = None):
-        self.names = names or {}
-        self.roles: dict[str, tuple | None] = {}
-        self.shapes: dict[tuple, tuple[str, list[Ref]]] = {}
-
-    def _learn(self, text: str) -> tuple:
-        """Which digit runs are rows: (row-1 run index or -1, row-2 run index or -1) per reference,
-        the indexes of the other runs, and how many runs there are."""
-        run_starts = {m.start(): i for i, m in enumerate(DIGITS.finditer(text))}
-        slots = []
-        for match in TOKEN.finditer(text):
-            if match["ref"] and _ref_from_match(match) is not None:
-                pair = []
-                for group in ("r1", "r2"):
-                    if match[group]:
-                        start = match.start(group) + (1 if match[group].startswith("$") else 0)
-                        pair.append(run_starts[start])
-                    else:
-                        pair.append(-1)
-                slots.append(tuple(pair))
-            elif match["name"] and match["name"].upper() in self.names:
-                slots.append((-1, -1))
-        used = {i for pair in slots for i in pair}
-        others = tuple(i for i in range(len(run_starts)) if i not in used)
-        return tuple(slots), others, len(run_starts)
-
-    def _general(self, text: str) -> tuple[tuple, list[Ref]]:
-        shape, refs = split_formula(text, self.names)
-        return (shape, tuple(r.shape for r in refs)), refs
-
-    def split(self, text: str) -> tuple[tuple, list[Ref]]:
-        """(group key, references): the key is equal for formulas of the same shape and range sizes."""
-        skeleton = DIGITS.sub("#", text)
-        learned = self.roles.get(skeleton)
-        if learned is None:
-            learned = self.roles[skeleton] = self._learn(text)
-        slots, other_runs, run_count = learned
-        numbers = DIGITS.findall(text)
-        if len(numbers) != run_count:
-            return self._general(text)
-        others = tuple([numbers[i] for i in other_runs])
-        exemplar = self.shapes.get((skeleton, others))
-        if exemplar is None:
-            exemplar = self.shapes[(skeleton, others)] = split_formula(text, self.names)
-        shape, template = exemplar
-        refs = []
-        sizes = []
-        for ref, (run1, run2) in zip(template, slots, strict=True):
-            if run1 < 0:
-                refs.append(ref)
-                sizes.append((ref.row2 - ref.row1 + 1, ref.col2 - ref.col1 + 1))
-                continue
-            row1 = int(numbers[run1])
-            row2 = int(numbers[run2]) if run2 >= 0 else row1
-            if row2 < row1:
-                row1, row2 = row2, row1
-            if row1 < 1 or row2 > MAX_ROW:
-                return self._general(text)
-            refs.append(Ref(ref.sheet, row1, ref.col1, row2, ref.col2))
-            sizes.append((row2 - row1 + 1, ref.col2 - ref.col1 + 1))
-        return (shape, tuple(sizes)), refs
+    run_starts = {m.start(): i for i, m in enumerate(DIGITS.finditer(text))}
+    slots = []
+    for match in TOKEN.finditer(text):
+        if match["ref"] and _ref_from_match(match) is not None:
+            pair = []
+            for group in ("r1", "r2"):
+                if match[group]:
+                    start = match.start(group) + (1 if match[group].startswith("$") else 0)
+                    pair.append(run_starts[start])
+                else:
+                    pair.append(-1)
+            slots.append(tuple(pair))
+        elif match["name"] and match["name"].upper() in names:
+            slots.append((-1, -1))
+    used = {i for pair in slots for i in pair}
+    others = tuple(i for i in range(len(run_starts)) if i not in used)
+    return tuple(slots), others, len(run_starts)
 
 
 def shift_formula(text: str, rows: int, cols: int) -> str:
