@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
+
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -16,7 +19,7 @@ from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import BUILTIN_DATASETS
 
-from .conftest import REPO, build
+from .conftest import REPO, build, sheet_parts
 
 SCREEN_WIDTH, SCREEN_ROWS = 1880, 50  # pixels of columns, and rows, a 1920 x 1080 screen shows at 100%
 
@@ -25,25 +28,49 @@ def _pixels(width: float | None) -> float:
     return (width or 8.43) * 7 + 5
 
 
+def _column_widths(path, sheet: str) -> dict[int, float]:
+    """Column number -> width, from the sheet's <cols> (read from the zip: no need to load every cell)."""
+    with zipfile.ZipFile(path) as archive:
+        part = archive.read(sheet_parts(path)[sheet]).decode()
+    widths = {}
+    for element in re.findall(r"<col\b[^>]*>", part.split("<sheetData", 1)[0]):
+        first, last = (int(re.search(rf'\b{key}="(\d+)"', element).group(1)) for key in ("min", "max"))
+        width = re.search(r'\bwidth="([0-9.]+)"', element)
+        widths.update({col: float(width.group(1)) for col in range(first, last + 1)} if width else {})
+    return widths
+
+
+OPENPYXL_DEFAULT_WIDTH = 13.0  # what openpyxl reports for a column without a <col>: the stricter measure, kept
+
+
+def _screen_width(path, sheet: str, columns: int) -> float:
+    widths = _column_widths(path, sheet)
+    return sum(_pixels(widths.get(col, OPENPYXL_DEFAULT_WIDTH)) for col in range(1, columns + 1))
+
+
+def test_column_widths_read_from_the_zip_are_openpyxls():
+    """Control for the reader above: the widths openpyxl reads from a whole workbook, column by column."""
+    path = REPO / "workbooks" / "xor.xlsx"
+    ws = load_workbook(path)["Layer 2"]
+    assert [_pixels(ws.column_dimensions[ws.cell(1, c).column_letter].width) for c in range(1, 16)] == \
+        [_pixels(_column_widths(path, "Layer 2").get(c, OPENPYXL_DEFAULT_WIDTH)) for c in range(1, 16)]
+
+
 @pytest.mark.parametrize("name", list(example_configs()))
 def test_step_0_of_every_layer_sheet_fits_on_the_first_screen(name):
     """Parameters, forward pass and backward pass of step 0, with their labels, on one 1920 x 1080 screen."""
     path = REPO / "workbooks" / f"{name}.xlsx"
     layout = Layout(readback.read_problem(path).structure)
-    wb = load_workbook(path)
     if layout.structure.image_side:  # 64 pixels make Layer 1 64 weights wide: the Weights sheet draws them instead
-        ws, digits = wb["Weights"], layout.digits
+        digits = layout.digits
         last = digits.block("wp_img", min(digits.neurons, 4) - 1, 1)
-        width = sum(_pixels(ws.column_dimensions[ws.cell(1, c).column_letter].width)
-                    for c in range(1, last.col + last.ncols))
+        width = _screen_width(path, "Weights", last.col + last.ncols - 1)
         assert width <= SCREEN_WIDTH, width
         return
     last_row = layout.layers.block_top(1) - 1
     assert last_row <= SCREEN_ROWS, last_row
     for layer in range(1, layout.structure.n_layers + 1):
-        ws = wb[f"Layer {layer}"]
-        columns = layout.layers.last_column(layer)
-        width = sum(_pixels(ws.column_dimensions[ws.cell(1, c).column_letter].width) for c in range(1, columns + 1))
+        width = _screen_width(path, f"Layer {layer}", layout.layers.last_column(layer))
         assert width <= SCREEN_WIDTH, (name, layer, width)
 
 

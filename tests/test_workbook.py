@@ -18,7 +18,9 @@ from .conftest import build, problem_of
 # Classic functions every target engine (Excel 2010, LibreOffice, formulas) evaluates.
 ALLOWED_FUNCTIONS = {
     "SUMPRODUCT", "SUM", "IF", "AND", "OR", "EXP", "LN", "MAX", "MIN", "ABS", "TANH", "SQRT", "SUMSQ",
-    "COS", "PI", "INT",  # learning-rate schedules
+    "COS", "PI", "INT",  # learning-rate schedules (cosine, step)
+    "SIN",  # input features sin(x1), sin(x2)
+    "SIGN",  # the L1 penalty's gradient
 }
 
 VARIANTS = {
