@@ -146,7 +146,10 @@ def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path,
         max_row, max_col = max(max_row, row), max(max_col, col)
         kind = "n"
         if 't="' in attrs:
-            kind = _TYPE.search(attrs).group(1)
+            typed = _TYPE.search(attrs)
+            if typed is None:  # a cell type with no closing quote: malformed, the XML parser says where
+                return parse_general(name, data, strings, path)
+            kind = typed.group(1)
         if kind == "inlineStr":
             cells.constants[(row, col)] = unescape("".join(_TEXT_STR.findall(inline)))
         elif value:
