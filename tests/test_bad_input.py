@@ -391,3 +391,19 @@ def test_any_corruption_gives_a_clear_error_or_a_named_mismatch(tmp_path, valid_
     assert result.exit_code in (0, 1, 2), result.output
     if result.exit_code == 1:
         assert "!" in result.output.splitlines()[1]  # a named cell
+
+
+def test_a_cell_type_without_its_closing_quote_is_no_internal_error(tmp_path, valid_workbook):
+    """Found by the property above: `t="n />` (a quote lost) in a sheet the fast reader scans by pattern sends it to
+    the XML parser, never to an AttributeError."""
+    archive = zipfile.ZipFile(io.BytesIO(valid_workbook))
+    path = tmp_path / "lost-quote.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in archive.infolist():
+            data = archive.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b't="n" />' in data
+                data = data.replace(b't="n" />', b't="n />', 1)
+            target.writestr(item, data)
+    result = run("check", path)
+    assert result.exit_code in (0, 1, 2) and "internal error" not in result.output, result.output
