@@ -71,12 +71,14 @@ def soffice():
     return exe
 
 
-def example_params() -> list:
+def example_params(slow: tuple[str, ...] = ()) -> list:
     """Every example's name, each in an xdist group of its own (pytest runs with --dist loadgroup): the tests of
-    one example run on one worker, so its LibreOffice copy (libreoffice_copy) is made once per run."""
+    one example run on one worker, so its LibreOffice copy (libreoffice_copy) and the copy the current code writes
+    (written_example) are made once per run. Names in `slow` are marked slow (the whole suite runs them)."""
     from sheetnet.api.examples import example_configs
 
-    return [pytest.param(name, marks=pytest.mark.xdist_group(f"example-{name}")) for name in example_configs()]
+    return [pytest.param(name, marks=[pytest.mark.xdist_group(f"example-{name}"),
+                                      *([pytest.mark.slow] if name in slow else [])]) for name in example_configs()]
 
 
 @pytest.fixture(scope="session")

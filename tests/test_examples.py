@@ -9,7 +9,7 @@ from sheetnet.api.examples import example_configs
 from sheetnet.check import readback
 from sheetnet.cli import main
 
-from .conftest import REPO
+from .conftest import REPO, example_params
 
 
 def test_workbooks_holds_one_file_per_example_config():
@@ -73,7 +73,7 @@ def test_deep_sigmoid_example_shows_vanishing_gradients():
     assert norms[0] < norms[-1] / 1000  # the first layer's gradient is orders of magnitude smaller
 
 
-@pytest.mark.parametrize("name", list(example_configs()))
+@pytest.mark.parametrize("name", example_params(slow=("digits",)))  # digits: 660,000 cells, in the whole suite
 def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     """Everything a workbook holds survives regenerate: data, parameters, hyper-parameters, batches,
     dropout masks, gradient-check choices - the rebuilt file is byte for byte the original."""
@@ -88,6 +88,7 @@ def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     ("xor", "learning_rate", 0.3, "loss", 0.0023, 0.167),
     ("xor", "learning_rate", 0.03, "loss", 0.0023, 0.096),
     ("xor", "W1", 0.0, "loss", 0.0023, 0.25),
+    ("xor", "W1 W2", 0.5, "loss", 0.0023, 0.25),
     ("xor-adam", "beta_1", 0.0, "loss", 0.0058, 0.054),
     ("deep-tanh", "W2", 2.0, "gradient_ratio", 1.6, 0.17),
     ("moons-regularised", "l2_penalty", 0.0, "weights", 7.3, 9.2),
@@ -104,7 +105,7 @@ def test_the_numbers_the_readme_states_are_measured(name, change, to, see, befor
     assert f"`{name}.xlsx`" in readme
 
 
-@pytest.mark.parametrize("name", list(example_configs()))
+@pytest.mark.parametrize("name", example_params(slow=("digits",)))
 def test_every_example_as_the_code_writes_it_checks_clean_and_is_committed(name, written_example):
     """Every cell of every example as the current code writes it, by the fast engine, against the reference; and
     workbooks/ holds exactly that file (else it is stale: `sheetnet examples --force` rewrites it)."""

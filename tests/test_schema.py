@@ -190,6 +190,7 @@ def _edited(source: Path, out: Path, part: str, edit) -> Path:
     return out
 
 
+@pytest.mark.slow  # the control of the audits above, which are slow too
 def test_the_schema_audit_sees_a_missing_required_element(tmp_path):
     """A scatter chart without <scatterStyle>, which CT_ScatterChart requires, is an error."""
     source = REPO / "workbooks" / "xor.xlsx"

@@ -49,14 +49,20 @@ def measure(problem: Problem, see: str, trace: dict | None = None) -> tuple[floa
     return float(norms[0] / norms[-1]), diverged
 
 
+def targets(change: str) -> list[str]:
+    """What a try changes: a named cell, or one or more layers' initial weights ("W1", "W1 W2")."""
+    return change.replace(",", " ").split()
+
+
 def changed(problem: Problem, change: str, to: float) -> Problem:
-    """The problem with one input changed: a named cell, or every initial weight of a layer ("W1")."""
+    """The problem with one input changed: a named cell, or every initial weight of the layers it names."""
     result = copy.deepcopy(problem)
-    if change in result.hyper:
-        result.hyper[change] = float(to)
-    else:
-        layer = int(change[1:])
-        result.weights[layer - 1] = np.full_like(result.weights[layer - 1], float(to))
+    for target in targets(change):
+        if target in result.hyper:
+            result.hyper[target] = float(to)
+        else:
+            layer = int(target[1:])
+            result.weights[layer - 1] = np.full_like(result.weights[layer - 1], float(to))
     return result
 
 
@@ -64,8 +70,10 @@ def _cell(layout: Layout, change: str) -> str:
     if change in layout.hyper_names:
         block = layout.hyper_block(change)
         return f"{change} ({quote_sheet(block.sheet)}!{block.cell()})"
-    block = layout.block("W", int(change[1:]), 0)
-    return f"every initial weight of Layer {change[1:]} ({quote_sheet(block.sheet)}!{block.area()})"
+    blocks = [layout.block("W", int(target[1:]), 0) for target in targets(change)]
+    layers = " and ".join(f"Layer {target[1:]}" for target in targets(change))
+    places = ", ".join(f"{quote_sheet(block.sheet)}!{block.area()}" for block in blocks)
+    return f"every initial weight of {layers} ({places})"
 
 
 def _number(value: float, see: str) -> str:
@@ -74,19 +82,33 @@ def _number(value: float, see: str) -> str:
 
 def valid(problem: Problem, change: str) -> bool:
     """Whether a try names something this workbook has."""
-    if change in problem.hyper:
+    names = targets(change)
+    if len(names) == 1 and names[0] in problem.hyper:
         return True
-    return change[:1] == "W" and change[1:].isdigit() and 1 <= int(change[1:]) <= problem.structure.n_layers
+    layers = problem.structure.n_layers
+    return bool(names) and all(name[:1] == "W" and name[1:].isdigit() and 1 <= int(name[1:]) <= layers
+                               for name in names)
+
+
+SYMMETRY_WHY = ("With every weight equal, the hidden neurons of a layer compute the same thing and get the same "
+                "gradient, so they stay copies of each other and the layer works like one neuron: random initial "
+                "weights break the symmetry.")
+
+
+def symmetric_start(problem: Problem) -> bool:
+    """Whether equal initial weights keep a layer's hidden neurons exact copies: its biases are equal and no
+    dropout mask treats them differently."""
+    return not problem.structure.dropout and all(np.all(b == b.flat[0]) for b in problem.biases)
 
 
 def default_tries(problem: Problem) -> list[tuple[str, float, str, str]]:
-    """What any workbook invites: a larger learning rate, equal initial weights, no regulariser."""
+    """What any workbook invites: a larger learning rate, equal initial weights, no regulariser. A learning-rate
+    try's reason depends on what it does here (`tries` words it once measured)."""
     s, hyper = problem.structure, problem.hyper
     tries = [("learning_rate", float(f"{hyper['learning_rate'] * 3:.3g}"), "loss", "")]
-    if s.width(1) > 1:
-        tries.append(("W1", 0.0, "loss", "With equal weights every hidden neuron computes the same thing, gets the "
-                                         "same gradient and stays a copy of the others: initialisation breaks the "
-                                         "symmetry."))
+    if any(s.width(layer) > 1 for layer in range(1, s.n_layers)) and symmetric_start(problem):
+        every = " ".join(f"W{layer}" for layer in range(1, s.n_layers + 1))
+        tries.append((every, 0.5, "loss", SYMMETRY_WHY))
     if s.n_test:
         tries.append(("learning_rate", float(f"{hyper['learning_rate'] / 3:.3g}"), "test_loss", ""))
     if s.use_l2:
@@ -94,6 +116,21 @@ def default_tries(problem: Problem) -> list[tuple[str, float, str, str]]:
     if s.dropout:
         tries.append(("dropout_rate", 0.0, "loss", "Without dropout the training loss can fall further."))
     return tries
+
+
+def rate_why(problem: Problem, to: float, see: str, before: float, after: float, diverged: int | None) -> str:
+    """Why a learning-rate try does what it measurably does (a default try has no text of its own)."""
+    longer = to > problem.hyper["learning_rate"]
+    if diverged is not None:
+        return "Steps this long overshoot further each time, until the numbers overflow."
+    if see == "loss":
+        if longer:
+            return ("Longer steps get further in the same number of updates." if after < before else
+                    "Longer steps overshoot: each one goes past the lower loss that shorter steps reach.")
+        return ("Shorter steps get less far in the same number of updates." if after > before else
+                "Shorter steps overshoot less: they reach a lower loss.")
+    return ("Shorter steps train less far in the same number of updates: here that fits the held-out samples "
+            + ("better." if after < before else "worse."))
 
 
 def _with_optimizer(problem: Problem, name: str) -> Problem:
@@ -145,6 +182,8 @@ def tries(problem: Problem, baseline: dict | None = None) -> list[str]:
         after, diverged = measure(changed(problem, change, to), see)
         outcome = (f"training diverges at step {diverged}: the numbers overflow" if diverged is not None else
                    f"{_words(see, s.steps)} goes from {_number(before, see)} to {_number(after, see)}")
+        if not why and change == "learning_rate" and see in ("loss", "test_loss"):
+            why = rate_why(problem, to, see, before, after, diverged)
         lines.append(f"Set {_cell(layout, change)} to {to:g}: {outcome}." + (f" {why}" if why else ""))
     return lines
 
@@ -155,6 +194,19 @@ def loss_spans_decades(problem: Problem, trace: dict, decades: float = 3.0) -> b
     losses = np.array([trace[("loss", 0, k)][0, 0] for k in range(problem.structure.steps + 1)])
     shown = losses[np.isfinite(losses) & (losses > 0)]
     return len(shown) > 1 and bool(shown.max() > shown.min() * 10 ** decades)
+
+
+def penalty(problem: Problem, trace: dict, step: int) -> float:
+    """The L1 and L2 penalty terms in step `step`'s training loss, from that step's weights."""
+    s, hyper = problem.structure, problem.hyper
+    weights = [trace[("W", layer, step)] for layer in range(1, s.n_layers + 1)]
+    return (hyper.get("l2_penalty", 0.0) * sum(float((w * w).sum()) for w in weights) if s.use_l2 else 0.0) + \
+        (hyper.get("l1_penalty", 0.0) * sum(float(np.abs(w).sum()) for w in weights) if s.use_l1 else 0.0)
+
+
+def data_loss(problem: Problem, trace: dict, step: int) -> float:
+    """Step `step`'s training loss without its penalty: what the network's fit alone costs."""
+    return float(trace[("loss", 0, step)][0, 0]) - penalty(problem, trace, step)
 
 
 def outcome(problem: Problem, trace: dict) -> str:
@@ -169,6 +221,10 @@ def outcome(problem: Problem, trace: dict) -> str:
 
     loss = history("loss")
     text = f"The training loss goes from {loss[0]:.3g} to {loss[-1]:.3g} in {s.steps} steps"
+    if s.use_l1 or s.use_l2:
+        data = [data_loss(problem, trace, k) for k in (0, s.steps)]
+        text = (f"The training loss with its penalty goes from {loss[0]:.3g} to {loss[-1]:.3g} in {s.steps} steps "
+                f"(without the penalty, from {data[0]:.3g} to {data[1]:.3g})")
     if s.classification:
         accuracy = history("accuracy")
         text += f", the share of its {'batch' if s.batches else 'samples'} classified right from " \

@@ -11,6 +11,8 @@ from __future__ import annotations
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.utils import get_column_letter
 
+from sheetnet.sheets.headers import penalty_words
+
 SERIES_COLOURS = ("2E75B6", "C55A11", "548235", "7030A0", "BF9000", "808080", "C00000", "00B0F0")
 
 
@@ -47,7 +49,8 @@ def training_charts(writer, ws, chart_col: int) -> None:
     """Loss, accuracy and per-layer gradient sizes over the steps: live charts of the table."""
     s, training = writer.structure, writer.layout.training
     first, last = training.row(0), training.row(s.steps)
-    losses = [(training.columns["loss"][0], "training loss")]
+    penalty = penalty_words(s)
+    losses = [(training.columns["loss"][0], f"training loss + {penalty}" if penalty else "training loss")]
     if "test_loss" in training.columns:
         losses.append((training.columns["test_loss"][0], "test loss"))
     if writer.measured.log_loss:  # an exploding loss: a linear axis would flatten every step but the last

@@ -10,6 +10,11 @@ BAND_LEGEND = ("Colours: yellow = yours to edit, blue = forward pass, orange = l
                "purple = updated parameters, grey = optimizer state. Each kind of formula has a note (red corner).")
 
 
+def penalty_words(structure: Structure) -> str:
+    """The penalty the training loss carries ("L2", "L1", "L1 + L2"), or "" without one."""
+    return " + ".join(name for name, on in (("L1", structure.use_l1), ("L2", structure.use_l2)) if on)
+
+
 def neuron_names(structure: Structure, layer: int) -> list[str]:
     """Names of layer `layer`'s neurons (layer 0: the inputs; the output layer: its targets' names)."""
     s = structure

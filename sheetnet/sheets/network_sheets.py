@@ -9,7 +9,7 @@ from sheetnet.layout.layers import FORWARD, PARAMETERS, TEST
 from sheetnet.model.options import hyper_records
 from sheetnet.sheets.about import update_words
 from sheetnet.sheets.charts import training_charts
-from sheetnet.sheets.headers import BAND_LEGEND, column_headers, plural, row_names
+from sheetnet.sheets.headers import BAND_LEGEND, column_headers, penalty_words, plural, row_names
 from sheetnet.sheets.styles import SUBTITLE_FONT, TITLE_FONT
 from sheetnet.units.activations import ACTIVATIONS
 
@@ -144,6 +144,8 @@ def _training_headers(writer) -> list[tuple[int, str]]:
             texts = [f"‖dL/dW{layer}‖" for layer in range(1, s.n_layers + 1)]
         elif kind == "gplot":
             texts = [f"chart ‖dW{layer}‖" for layer in range(1, s.n_layers + 1)]
+        elif kind == "loss" and penalty_words(s):
+            texts = [f"loss + {penalty_words(s)}"]  # what the cell holds: compared with a loss without it, it is not
         else:
             texts = [TRAINING_TITLES[kind]]
         headers += [(col + j, text) for j, text in enumerate(texts)]
