@@ -153,3 +153,20 @@ def test_features_need_two_inputs(tmp_path):
     result = CliRunner().invoke(main, ["new", "--data", str(csv), "--features", "x1,x1^2", "-o",
                                        str(tmp_path / "o.xlsx")])
     assert result.exit_code == 2 and "computed from 2 inputs" in result.output
+
+
+def test_regenerate_keeps_adamws_decay_and_drops_it_for_another_optimizer(tmp_path):
+    """An AdamW workbook regenerates with its weight_decay; --optimizer adam drops the decay (a setting only AdamW
+    has, which would be refused in a config that names adam) and keeps beta1, beta2 and epsilon; --optimizer sgd
+    drops them all."""
+    path = build(tmp_path, training={"steps": 2, "optimizer": "adamw", "weight_decay": 0.3, "beta1": 0.8})
+    for option, kept in ((None, {"beta_1": 0.8, "weight_decay": 0.3}), ("adam", {"beta_1": 0.8}), ("sgd", {})):
+        out = tmp_path / f"again-{option}.xlsx"
+        args = ["regenerate", str(path), "-o", str(out)] + (["--optimizer", option] if option else [])
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        hyper = readback.read_problem(out).hyper
+        assert {name: hyper[name] for name in kept} == kept
+        assert set(hyper) - {"learning_rate"} <= {"beta_1", "beta_2", "epsilon", "weight_decay"}
+        assert ("weight_decay" in hyper) == (option is None) and ("beta_1" in hyper) == (option != "sgd")
+        assert api.check(out).ok

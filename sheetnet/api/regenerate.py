@@ -16,7 +16,7 @@ from sheetnet.files import check_writable
 from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
-from sheetnet.model.options import NORM_START, hyper_records
+from sheetnet.model.options import NORM_START, OPTIMIZERS, SCHEDULES, hyper_records, option_hypers
 from sheetnet.model.problem import Problem
 
 
@@ -43,6 +43,16 @@ def _raw_config(old: Problem) -> dict:
     }
 
 
+def _drop_unused_options(training: dict) -> None:
+    """The old optimizer's or schedule's settings go when an option chooses another (--optimizer sgd drops beta1):
+    the workbook's cells carried them, the user did not write them."""
+    if training["optimizer"] not in OPTIMIZERS or training["schedule"] not in SCHEDULES:
+        return  # an unknown name: validation refuses it in one line
+    kept = {h.key for h in hyper_records(training["optimizer"], training["schedule"]).values()}
+    for key in [key for key in training if key in option_hypers() and key not in kept]:
+        del training[key]
+
+
 def _keep_continuation(old: Problem, new: Problem) -> None:
     """A continued workbook stays one: its step numbers, its batch order and its optimizer's starting state."""
     old_s = old.structure
@@ -65,6 +75,7 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
     if "test_fraction" in overrides.get("data", {}):  # a new split replaces the workbook's own
         raw["data"]["held_out"] = 0
     raw = config.apply_overrides(raw, overrides)
+    _drop_unused_options(raw["training"])
     cfg = config.from_dict(raw)
     new, _, _ = prepare(cfg)  # refused here, before any work, when the workbook would be too large
     names = {"input_names": old.structure.input_names, "raw_names": old.structure.raw_names} \

@@ -8,7 +8,7 @@ from typing import Any
 
 from sheetnet.errors import SheetnetError
 from sheetnet.model.hyper import GENERAL
-from sheetnet.model.options import RENAMED_CELLS, option_hypers
+from sheetnet.model.options import OPTIMIZER_RECORDS, RENAMED_CELLS, SCHEDULE_RECORDS, option_hypers
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
     FEATURES,
@@ -279,7 +279,7 @@ VALIDATORS = {
 SYNONYMS = {
     "lr": ("training", "learning_rate"), "rate": ("training", "learning_rate"), "eta": ("training", "learning_rate"),
     "epochs": ("training", "steps"), "iterations": ("training", "steps"), "iters": ("training", "steps"),
-    "batch": ("training", "batch_size"), "minibatch": ("training", "batch_size"), "weight_decay": ("training", "l2"),
+    "batch": ("training", "batch_size"), "minibatch": ("training", "batch_size"),
     "init": ("init", "scheme"), "initialization": ("init", "scheme"), "initialisation": ("init", "scheme"),
     "method": ("init", "scheme"), "layers": ("network", "sizes"), "shape": ("network", "sizes"),
     "hidden": ("network", "sizes"), "act": ("network", "activation"), "activations": ("network", "activation"),
@@ -317,7 +317,23 @@ def check_keys(raw: dict) -> None:
                 raise SheetnetError(_unknown_key(section, key))
 
 
+def _unused_options(cfg: Config) -> None:
+    """A hyper-parameter of another optimizer or schedule would be ignored without a word: refuse it, naming whose
+    it is (weight_decay belongs to adamw; with adam, an L2 penalty is l2)."""
+    t = cfg.training
+    used = {h.key for h in (*OPTIMIZER_RECORDS[t.optimizer].hyper, *SCHEDULE_RECORDS[t.schedule].hyper)}
+    for key, _ in t.options:
+        if key in used:
+            continue
+        owners = [name for name, record in (*OPTIMIZER_RECORDS.items(), *SCHEDULE_RECORDS.items())
+                  if record.hyper_value(key) is not None]
+        hint = " (for an L2 penalty use l2)" if key == "weight_decay" else ""
+        raise SheetnetError(f"[training] {key} is a setting of {' and '.join(owners)}, not of optimizer = "
+                            f"\"{t.optimizer}\" with schedule = \"{t.schedule}\": remove it or change those{hint}")
+
+
 def check_consistent(cfg: Config) -> None:
+    _unused_options(cfg)
     net = cfg.network
     n_hidden = len(net.sizes) - 2
     if len(net.activation) not in (1, n_hidden):
