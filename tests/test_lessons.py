@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sheetnet import reference
 from sheetnet.api import lessons
 from sheetnet.api.examples import example_configs
+from sheetnet.cellref import column_letters
 from sheetnet.check import readback
 from sheetnet.evaluate import engines
 from sheetnet.layout import Layout
@@ -51,16 +52,8 @@ def _edits(layout: Layout, change: str, to: float) -> dict[str, dict[str, float]
     for target in lessons.targets(change):
         block = layout.hyper_block(target) if target in layout.hyper_names else layout.block("W", int(target[1:]), 0)
         for _, _, row, col in block.cells():
-            edits.setdefault(block.sheet, {})[f"{_letters(col)}{row}"] = to
+            edits.setdefault(block.sheet, {})[f"{column_letters(col)}{row}"] = to
     return edits
-
-
-def _letters(col: int) -> str:
-    text = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        text = chr(65 + rest) + text
-    return text
 
 
 def _seen(layout: Layout, values, see: str) -> float:
