@@ -124,3 +124,62 @@ def test_kernel_gradients_match_finite_differences():
         down[f] -= eps
         slope = (_reference(images, kernels, up, *args)[0] - _reference(images, kernels, down, *args)[0]) / (2 * eps)
         assert slope == pytest.approx(d_bias[f], rel=1e-6, abs=1e-9)
+
+
+def _torch_training(images, classes, params, pool, optimizer, hyper, batches):
+    """torch: Conv2d(1, F, k) -> ReLU -> MaxPool2d(pool) -> flatten -> Linear/ReLU ... -> softmax cross-entropy,
+    trained by the optimizer's own torch class (AdamW: kernels and dense weights decay, biases not)."""
+    from sheetnet.model.optimizers import OPTIMIZERS
+
+    leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in params.items()}
+    k = int(round(np.sqrt(params["K"].shape[1])))
+    weight_names = ["K", *(name for name in sorted(leaves) if name.startswith("W"))]
+    weights = [leaves[name] for name in weight_names]
+    others = [leaves[name] for name in leaves if name not in weight_names]
+    trainer = OPTIMIZERS[optimizer].torch(weights, others, hyper)
+    layers = sorted(int(name[1:]) for name in params if name.startswith("W"))
+    history = []
+    for batch in batches:
+        x = torch.tensor(images[batch][:, None], dtype=torch.float64)
+        maps = torch.relu(torch.nn.functional.conv2d(x, leaves["K"].reshape(-1, 1, k, k), leaves["kb"]))
+        h = torch.nn.functional.max_pool2d(maps, pool).flatten(1)
+        for layer in layers:
+            h = h @ leaves[f"W{layer}"].T + leaves[f"b{layer}"]
+            h = torch.relu(h) if layer < layers[-1] else h
+        loss = torch.nn.functional.cross_entropy(h, torch.tensor(classes[batch]))
+        trainer.zero_grad()
+        loss.backward()
+        grads = {name: leaf.grad.numpy().copy() for name, leaf in leaves.items()}
+        trainer.step()
+        history.append({"loss": loss.item(), "grads": grads,
+                        "params": {name: leaf.detach().numpy().copy() for name, leaf in leaves.items()}})
+    return history
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"])
+def test_a_cnn_trains_as_torch_trains_it_with_every_optimizer(optimizer):
+    """Six steps of mini-batches through conv (3 filters 3x3) -> ReLU -> pool 2 -> dense 12 -> 5 (ReLU) -> 3
+    (softmax): every loss, gradient and parameter after every update agrees with torch to 1e-9."""
+    from sheetnet.model.optimizers import OPTIMIZERS
+    from sheetnet.reference import cnn
+
+    rng = np.random.default_rng(11)
+    images, classes = rng.random((9, 6, 6)), rng.integers(0, 3, 9)
+    params = {"K": rng.normal(size=(3, 9)) * 0.5, "kb": rng.normal(size=3) * 0.1,
+              "W1": rng.normal(size=(5, 12)) * 0.5, "b1": rng.normal(size=5) * 0.1,
+              "W2": rng.normal(size=(3, 5)) * 0.5, "b2": rng.normal(size=3) * 0.1}
+    hyper = {"learning_rate": 0.05, **{h.cell: h.default for h in OPTIMIZERS[optimizer].hyper}}
+    if optimizer == "adamw":
+        hyper["weight_decay"] = 0.5  # large enough to matter in six steps
+    batches = [[0, 1, 2, 3], [4, 5, 6, 7, 8], [0, 2, 4, 6], [1, 3, 5, 7, 8], [0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    ours = cnn.train(images, classes, params, 2, optimizer, hyper, batches)
+    theirs = _torch_training(images, classes, params, 2, optimizer, hyper, batches)
+    close = dict(rtol=1e-9, atol=1e-12)
+    for step, (mine, reference_step) in enumerate(zip(ours, theirs, strict=True)):
+        np.testing.assert_allclose(mine["loss"], reference_step["loss"], **close, err_msg=f"loss {step}")
+        for name in params:
+            np.testing.assert_allclose(mine["grads"][name], reference_step["grads"][name], **close,
+                                       err_msg=f"d{name} {step}")
+            np.testing.assert_allclose(mine["params"][name], reference_step["params"][name], **close,
+                                       err_msg=f"{name} {step}")
+    assert not np.allclose(ours[-1]["params"]["K"], params["K"])  # the kernels learned

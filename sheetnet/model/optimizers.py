@@ -24,7 +24,7 @@ import numpy as np
 from sheetnet.errors import SheetnetError
 from sheetnet.model.hyper import Hyper
 
-WEIGHT_KINDS = ("W",)  # the parameters that are weights: L1/L2 penalise them, AdamW decays them
+WEIGHT_KINDS = ("W", "K")  # the parameters that are weights (K: convolution kernels): AdamW decays them
 
 
 @dataclass(frozen=True)
