@@ -12,6 +12,7 @@ from sheetnet import reference
 from sheetnet.layout import Layout, quote_sheet
 from sheetnet.model.options import OPTIMIZER_RECORDS, OPTIMIZERS
 from sheetnet.model.problem import Problem
+from sheetnet.reference.network import penalty
 from sheetnet.sheets.measured import Measured
 
 
@@ -196,17 +197,12 @@ def loss_spans_decades(problem: Problem, trace: dict, decades: float = 3.0) -> b
     return len(shown) > 1 and bool(shown.max() > shown.min() * 10 ** decades)
 
 
-def penalty(problem: Problem, trace: dict, step: int) -> float:
-    """The L1 and L2 penalty terms in step `step`'s training loss, from that step's weights."""
-    s, hyper = problem.structure, problem.hyper
-    weights = [trace[("W", layer, step)] for layer in range(1, s.n_layers + 1)]
-    return (hyper.get("l2_penalty", 0.0) * sum(float((w * w).sum()) for w in weights) if s.use_l2 else 0.0) + \
-        (hyper.get("l1_penalty", 0.0) * sum(float(np.abs(w).sum()) for w in weights) if s.use_l1 else 0.0)
-
-
 def data_loss(problem: Problem, trace: dict, step: int) -> float:
-    """Step `step`'s training loss without its penalty: what the network's fit alone costs."""
-    return float(trace[("loss", 0, step)][0, 0]) - penalty(problem, trace, step)
+    """Step `step`'s training loss without its penalty (the reference's, from that step's weights): what the
+    network's fit alone costs."""
+    s = problem.structure
+    weights = [trace[("W", layer, step)] for layer in range(1, s.n_layers + 1)]
+    return float(trace[("loss", 0, step)][0, 0]) - penalty(s, problem.hyper, weights)
 
 
 def outcome(problem: Problem, trace: dict) -> str:

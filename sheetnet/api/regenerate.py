@@ -16,7 +16,7 @@ from sheetnet.files import check_writable
 from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
-from sheetnet.model.options import NORM_START, OPTIMIZERS, SCHEDULES, hyper_records, option_hypers
+from sheetnet.model.options import NORM_START, OPTIMIZERS, SCHEDULES, hyper_records, option_hypers, used_option_keys
 from sheetnet.model.problem import Problem
 
 
@@ -48,8 +48,8 @@ def _drop_unused_options(training: dict) -> None:
     the workbook's cells carried them, the user did not write them."""
     if training["optimizer"] not in OPTIMIZERS or training["schedule"] not in SCHEDULES:
         return  # an unknown name: validation refuses it in one line
-    kept = {h.key for h in hyper_records(training["optimizer"], training["schedule"]).values()}
-    for key in [key for key in training if key in option_hypers() and key not in kept]:
+    unused = set(option_hypers()) - used_option_keys(training["optimizer"], training["schedule"])
+    for key in unused & set(training):
         del training[key]
 
 

@@ -63,6 +63,17 @@ def hyper_records(optimizer: str, schedule: str) -> dict[str, Hyper]:
     return {hyper.cell: hyper for hyper in records}
 
 
+def used_option_keys(optimizer: str, schedule: str) -> set[str]:
+    """The config keys of the hyper-parameters this optimizer and schedule read (a key of another one is unused)."""
+    return {hyper.key for hyper in (*OPTIMIZER_RECORDS[optimizer].hyper, *SCHEDULE_RECORDS[schedule].hyper)}
+
+
+def owners(key: str) -> list[str]:
+    """The optimizers and schedules that have a hyper-parameter of config key `key`."""
+    return [name for name, record in (*OPTIMIZER_RECORDS.items(), *SCHEDULE_RECORDS.items())
+            if record.hyper_value(key) is not None]
+
+
 def state_names(optimizer: str) -> tuple[str, ...]:
     """The states an optimizer keeps per parameter (visible blocks beside W and b)."""
     return tuple(state.name for state in OPTIMIZER_RECORDS[optimizer].states)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sheetnet.errors import SheetnetError
 from sheetnet.model.hyper import GENERAL
-from sheetnet.model.options import OPTIMIZER_RECORDS, RENAMED_CELLS, SCHEDULE_RECORDS, option_hypers
+from sheetnet.model.options import RENAMED_CELLS, option_hypers, owners, used_option_keys
 from sheetnet.model.schema import (
     BUILTIN_DATASETS,
     FEATURES,
@@ -321,14 +321,12 @@ def _unused_options(cfg: Config) -> None:
     """A hyper-parameter of another optimizer or schedule would be ignored without a word: refuse it, naming whose
     it is (weight_decay belongs to adamw; with adam, an L2 penalty is l2)."""
     t = cfg.training
-    used = {h.key for h in (*OPTIMIZER_RECORDS[t.optimizer].hyper, *SCHEDULE_RECORDS[t.schedule].hyper)}
+    used = used_option_keys(t.optimizer, t.schedule)
     for key, _ in t.options:
         if key in used:
             continue
-        owners = [name for name, record in (*OPTIMIZER_RECORDS.items(), *SCHEDULE_RECORDS.items())
-                  if record.hyper_value(key) is not None]
         hint = " (for an L2 penalty use l2)" if key == "weight_decay" else ""
-        raise SheetnetError(f"[training] {key} is a setting of {' and '.join(owners)}, not of optimizer = "
+        raise SheetnetError(f"[training] {key} is a setting of {' and '.join(owners(key))}, not of optimizer = "
                             f"\"{t.optimizer}\" with schedule = \"{t.schedule}\": remove it or change those{hint}")
 
 
