@@ -101,6 +101,10 @@ KEY_OPTIONS = (
     ("--n", "data", "n", int, "samples of a generated dataset (data.n)"),
     ("--noise", "data", "noise", float, "noise of a generated dataset (data.noise)"),
     ("--test-fraction", "data", "test_fraction", float, "share of samples held out to test (data.test_fraction)"),
+    ("--conv-filters", "network", "conv_filters", int, "convolution kernels before the dense layers, 0 = none "
+     "(network.conv_filters)"),
+    ("--conv-kernel", "network", "conv_kernel", int, "each kernel's side, e.g. 3 for 3x3 (network.conv_kernel)"),
+    ("--pool", "network", "pool", int, "max pooling window and stride after the convolution, 1 = none (network.pool)"),
     ("--features", "data", "features", str, "what a 2-input network is fed, e.g. x1,x2,x1^2,x2^2 (data.features)"),
 )
 

@@ -92,6 +92,17 @@ def compared_keys(layout: Layout, diverged_at: int | None) -> list:
     return [key for key in keys if kept(key)]
 
 
+def _tiled(block, maps: np.ndarray) -> np.ndarray:
+    """The block's rectangle with tile (down, across) holding maps[down, across]; NaN in the blanks."""
+    grid = np.full((block.nrows, block.ncols), np.nan)
+    down, across, rows, cols = maps.shape
+    for n in range(down):
+        for f in range(across):
+            i, j = block.tile(n, f)
+            grid[i:i + rows, j:j + cols] = maps[n, f]
+    return grid
+
+
 def _expected(problem: Problem, layout: Layout, trace, diverged_at: int | None = None) -> Expected:
     keys = compared_keys(layout, diverged_at)
     blocks = [layout.block(*key) for key in keys]
@@ -99,12 +110,16 @@ def _expected(problem: Problem, layout: Layout, trace, diverged_at: int | None =
     rows, cols, owner, values, extra = [], [], [], [], []
     for index, (key, block) in enumerate(zip(keys, blocks, strict=True)):
         i, j = np.indices((block.nrows, block.ncols))
-        rows.append((block.row + i).ravel())
-        cols.append((block.col + j).ravel())
-        owner.append(np.full(block.nrows * block.ncols, index))
+        present = block.present()  # a tiled block's blanks hold nothing to compare
+        rows.append((block.row + i)[present])
+        cols.append((block.col + j)[present])
+        owner.append(np.full(int(present.sum()), index))
         here = np.asarray(trace[key], dtype=float)
-        values.append(here.ravel())
-        extra.append(conditioning(problem, key, here, trace, scales).ravel())
+        allowance = conditioning(problem, key, here, trace, scales)
+        if here.ndim == 4:  # maps (samples, filters, rows, columns), placed in the block's tiles
+            here, allowance = _tiled(block, here), _tiled(block, allowance)
+        values.append(here[present])
+        extra.append(allowance[present])
     return Expected(keys, blocks, np.concatenate(rows), np.concatenate(cols), np.concatenate(owner),
                     np.concatenate(values), np.concatenate(extra))
 

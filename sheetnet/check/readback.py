@@ -96,7 +96,12 @@ def problem_from_package(package: Package) -> Problem:
                 if state_of(kind):
                     states[(kind, layer)] = read_block(package, layout.block(kind, layer, 0),
                                                        f"starting {kind}, layer {layer}")
-    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms, drawing, states)
+    kernels = kernel_bias = None
+    if structure.conv:
+        kernels = read_block(package, layout.block("K", 0, 0), "initial kernel")
+        kernel_bias = read_block(package, layout.block("kb", 0, 0), "initial kernel bias")[:, 0]
+    return Problem(structure, inputs, targets, weights, biases, hyper, masks, choices, norms, drawing, states,
+                   kernels=kernels, kernel_bias=kernel_bias)
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -19,6 +19,7 @@ import numpy as np
 
 from sheetnet.model.options import state_names
 from sheetnet.model.problem import Problem
+from sheetnet.reference.convolution import convolve, kernel_gradients
 from sheetnet.reference.maths import derivative, loss_divisor
 from sheetnet.reference.optimizers import Optimizer
 from sheetnet.reference.training import network_inputs
@@ -36,6 +37,8 @@ def layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) ->
         return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
     if prefix == "dr_":
         return trace[("dr_in", 0, 0)]
+    if s.conv and prefix == "":  # the pooled maps, flattened
+        return trace[("x", 1, index)]
     inputs = network_inputs(problem)
     if prefix == "te_":
         return inputs[list(s.test_samples)]
@@ -245,7 +248,9 @@ class Scales:
             size = size + np.abs(previous)
         grad_scale = {"W": lambda: self.dW(layer, step - 1, self._layer_input(layer, step - 1)),
                       "b": lambda: self.db(layer, step - 1), "gamma": lambda: self.dgamma(layer, step - 1),
-                      "beta": lambda: self.dbeta(layer, step - 1)}[param]()
+                      "beta": lambda: self.dbeta(layer, step - 1),
+                      "K": lambda: conv_scale(self.problem, self.trace, "dK", step - 1),
+                      "kb": lambda: conv_scale(self.problem, self.trace, "dkb", step - 1)}[param]()
         if grad_scale is None or np.shape(grad_scale) != np.shape(grad):
             return size
         nudge = NUDGE * np.where(np.isfinite(grad_scale), grad_scale, 0.0)
@@ -274,3 +279,28 @@ class Scales:
                                                s.global_step(step),
                                                None if rate is None else float(rate[0, 0]))
         return new_param if kind == param else states[kind.rsplit("_", 1)[0]]
+
+
+def conv_scale(problem: Problem, trace, kind: str, step: int) -> np.ndarray | None:
+    """The sizes a convolution cell sums: |window| . |kernel| + |bias| for a map cell z, the batch's
+    |map gradient| . |image| for a kernel gradient (and its penalty), |map gradients| for a bias's, and
+    |dL/dz| . |W| for Layer 1's dL/dx."""
+    s = problem.structure
+    if kind == "dx":
+        return np.abs(trace[("dz", 1, step)]) @ np.abs(trace[("W", 1, step)])
+    pictures = np.abs(trace[("cx", 0, step)][:, 0])
+    if kind == "cz":
+        return np.abs(convolve(pictures, np.abs(trace[("K", 0, step)]), np.abs(trace[("kb", 0, min(
+            step, 0 if not s.train_biases else step))][:, 0])))
+    grads = trace.get(("cdz", 0, step))
+    if grads is None:
+        return None
+    full = np.zeros((*grads.shape[:2], *s.map_shape))
+    full[:, :, :grads.shape[2], :grads.shape[3]] = np.abs(grads)
+    if kind == "dkb":
+        return full.sum(axis=(0, 2, 3))[:, None]
+    size = kernel_gradients(pictures, full, s.conv_kernel)[0]
+    kernels = np.abs(trace[("K", 0, step)])
+    hyper = problem.hyper
+    return size + (2.0 * hyper["l2_penalty"] * kernels if s.use_l2 else 0.0) + (
+        hyper["l1_penalty"] if s.use_l1 else 0.0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sheetnet.check.scales import Scales, layer_input, pass_parameters
+from sheetnet.check.scales import Scales, conv_scale, layer_input, pass_parameters
 from sheetnet.evaluate.values import FIRST_ERROR, OK
 from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Problem
@@ -57,6 +57,8 @@ def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray |
         if any(size is None for size in sizes):
             return None
         return np.array([[float(np.sqrt((size * size).sum())) for size in sizes]])
+    if kind in ("dx", "cz", "dK", "dkb"):
+        return conv_scale(problem, trace, kind, index)
     if kind in TRAINED or (state_of(kind) and not prefix):
         return scales.update(kind, layer, index)
     return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sheetnet.cellref import column_letters as get_column_letter
 
 _LETTERS: list[str] = []  # column number -> letters, filled as far as asked: Block.cell runs once per cell
@@ -68,3 +70,45 @@ class Block:
         for i in range(self.nrows):
             for j in range(self.ncols):
                 yield i, j, self.row + i, self.col + j
+
+    @property
+    def count(self) -> int:
+        """How many cells the block holds."""
+        return self.nrows * self.ncols
+
+    def present(self) -> np.ndarray:
+        """(nrows, ncols) booleans: True where the block holds a cell (everywhere, for a plain block)."""
+        return np.ones((self.nrows, self.ncols), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Tiles(Block):
+    """Equal tiles in a grid, with blank rows and columns between them: a convolution's images and maps, one tile
+    per sample (down) and filter (across). Element (i, j) of the rectangle is a cell only inside a tile; the blanks
+    count as 0 in a SUM or SUMPRODUCT over several tiles, which is what lets one formula sum over the batch."""
+
+    tile_rows: int = 1
+    tile_cols: int = 1
+    pitch_rows: int = 1  # rows from one tile's top to the next one's
+    pitch_cols: int = 1
+
+    def present(self) -> np.ndarray:
+        rows = np.arange(self.nrows) % self.pitch_rows < self.tile_rows
+        cols = np.arange(self.ncols) % self.pitch_cols < self.tile_cols
+        return rows[:, None] & cols[None, :]
+
+    @property
+    def count(self) -> int:
+        return int(self.present().sum())
+
+    def cells(self):
+        for i in range(self.nrows):
+            if i % self.pitch_rows >= self.tile_rows:
+                continue
+            for j in range(self.ncols):
+                if j % self.pitch_cols < self.tile_cols:
+                    yield i, j, self.row + i, self.col + j
+
+    def tile(self, down: int, across: int, i: int = 0, j: int = 0) -> tuple[int, int]:
+        """(i, j) in the rectangle of element (i, j) of tile (down, across)."""
+        return down * self.pitch_rows + i, across * self.pitch_cols + j

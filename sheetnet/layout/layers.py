@@ -83,13 +83,13 @@ class LayerLayout:
             DROPOUT: [],
             TEST: [],
             BACKWARD: ([("dA", width)] if self.has_grad_a(layer) else []) + ([("dzbn", width)] if norm else [])
-            + [("dz", width)],
+            + [("dz", width)] + ([("dx", fan_in)] if layer == 1 and s.conv else []),
         }
         for state in state_names(s.optimizer):
             kinds[PARAMETERS] += [(f"{state}_{param}", fan_in if param == "W" else 1) for param in trained]
         if norm:
             kinds[PARAMETERS] += [("mu", 1), ("var", 1), ("rmean", 1), ("rvar", 1)]
-        if layer == 1 and s.copies_batches:
+        if layer == 1 and (s.copies_batches or s.conv):  # the batch's inputs, or the pooled maps flattened
             kinds[FORWARD].append(("x", fan_in))
         kinds[FORWARD].append(("z", width))
         if norm:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from sheetnet.layout.boundary import BoundaryLayout, has_boundary
 from sheetnet.layout.cells import Block, layer_sheet
+from sheetnet.layout.conv import ConvLayout
 from sheetnet.layout.data import DATA_FIRST_ROW, DATA_SHEET, DataLayout
 from sheetnet.layout.digits import DigitsLayout, has_digit_sheets
 from sheetnet.layout.gradcheck import GradcheckLayout
 from sheetnet.layout.layers import FIRST_BLOCK_ROW, LayerLayout
 from sheetnet.layout.names import describe
 from sheetnet.layout.training import TRAINING_SHEET, TrainingLayout
-from sheetnet.model.options import state_of
+from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Structure
 
 META_SHEET = "sheetnet"
@@ -40,6 +41,8 @@ class Layout:
         self.boundary = BoundaryLayout(s) if has_boundary(s) else None
         self.gradcheck = GradcheckLayout(s) if s.gradient_check and s.steps > 0 else None
         self.digits = DigitsLayout(s) if has_digit_sheets(s) else None
+        self.conv = ConvLayout(s) if s.conv else None
+        self._conv_kinds = set(self.conv.kinds()) if self.conv else set()
         self._blocks: dict[tuple[str, int, int], Block] = {}
 
     # --- blocks -----------------------------------------------------------------------------
@@ -70,6 +73,8 @@ class Layout:
                 raise KeyError((kind, layer, step))
             return self.digits.block(kind, layer, step)
         if layer == 0:
+            if kind in self._conv_kinds:
+                return self.conv.block(kind, step)
             return self.training.block(kind, step)
         group = self.layers.groups[layer][kind]
         if step not in self.layers.steps_of(kind, layer):
@@ -81,7 +86,8 @@ class Layout:
         """(layer, gradient kind) of every trained parameter, as gradient clipping adds them up."""
         s = self.structure
         kinds = ("dW", "db") if s.train_biases else ("dW",)
-        return [(layer, kind) for layer in range(1, s.n_layers + 1)
+        convolution = [(0, kind) for kind in self.conv.parameter_gradients()] if self.conv else []
+        return convolution + [(layer, kind) for layer in range(1, s.n_layers + 1)
                 for kind in kinds + (("dgamma", "dbeta") if s.normalised(layer) else ())]
 
     def has(self, kind: str, layer: int, step: int) -> bool:
@@ -105,6 +111,11 @@ class Layout:
 
         keys = []
         late = ("dW", "db", "dgamma", "dbeta", "mu", "var")  # computed with the forward or backward pass
+        conv = [kind for kind in self.conv.kinds() if step in self.conv.steps_of(kind)] if self.conv else []
+        if step > 0:  # the optimizer's state, then the kernels it moved
+            keys += [(kind, 0, step) for kind in conv if state_of(kind)]
+            keys += [(kind, 0, step) for kind in conv if kind in TRAINED]
+        keys += [(kind, 0, step) for kind in ("kt", "cx", "cz", "cp") if kind in conv]
         for layer in layers:
             keys += present([k for k in self.layers.groups[layer] if self.layers.groups[layer][k].band == "parameters"
                              and k not in late], layer)
@@ -116,7 +127,8 @@ class Layout:
         for layer in layers:
             keys += present([k for k, g in self.layers.groups[layer].items() if g.band == "test"], layer)
         for layer in reversed(layers):
-            keys += present(("dA", "dzbn", "dgamma", "dbeta", "dz", "dW", "db"), layer)
+            keys += present(("dA", "dzbn", "dgamma", "dbeta", "dz", "dx", "dW", "db"), layer)
+        keys += [(kind, 0, step) for kind in ("cdz", "dK", "dkb") if kind in conv]
         keys += [(kind, 0, step) for kind in self.training.kinds() if step in self.training.steps_of(kind)]
         return keys
 
@@ -173,6 +185,10 @@ class Layout:
             names["draw_input"] = self.block("dr_x", 0, 0)
             names["draw_probabilities"] = self.block("dr_prob", 0, 0)
         last = s.n_layers
+        if self.conv is not None:
+            names["kernels_init"], names["kernels_final"] = self.block("K", 0, 0), self.block("K", 0, s.steps)
+            kb_last = self.conv.steps_of("kb")[-1]
+            names["kernel_bias_init"], names["kernel_bias_final"] = self.block("kb", 0, 0), self.block("kb", 0, kb_last)
         names["outputs_init"] = self.block("a", last, 0)
         names["outputs_final"] = self.block("a", last, s.steps)
         for layer in range(1, last + 1):
@@ -185,7 +201,7 @@ class Layout:
 
     # --- size ------------------------------------------------------------------------------
     def _count(self, keys) -> int:
-        return sum(block.nrows * block.ncols for block in (self.block(*key) for key in keys))
+        return sum(self.block(*key).count for key in keys)
 
     def formula_count(self) -> int:
         """How many formula cells the workbook will hold: one step's count per kind of step (the first, the
@@ -210,10 +226,13 @@ class Layout:
             rows = max(rows, points.row + points.nrows)
         if self.digits is not None:
             rows = max(rows, self.digits.last_row())
+        if self.conv is not None:
+            rows = max(rows, self.conv.last_row())
         return rows
 
     def last_column(self) -> int:
-        return max(self.layers.last_column(layer) for layer in range(1, self.structure.n_layers + 1))
+        dense = max(self.layers.last_column(layer) for layer in range(1, self.structure.n_layers + 1))
+        return max(dense, self.conv.last_column()) if self.conv is not None else dense
 
     def describe(self, key: tuple[str, int, int], i: int, j: int) -> str:
         return describe(self, key, i, j)

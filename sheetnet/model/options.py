@@ -26,7 +26,9 @@ CLIP_EPSILON = 1e-6  # torch.nn.utils.clip_grad_norm_: factor = max_norm / (tota
 # and the running statistics evaluation mode uses (torch's initial buffers: mean 0, variance 1).
 NORM_PARAMETERS = ("gamma", "beta")
 NORM_START = {"gamma": 1.0, "beta": 0.0, "rmean": 0.0, "rvar": 1.0}
-TRAINED = ("W", "b", *NORM_PARAMETERS)  # every trained kind of parameter: its state kinds are "<state>_<kind>"
+CONV_PARAMETERS = ("K", "kb")  # a convolution's kernels and their biases
+# every trained kind of parameter: its state kinds are "<state>_<kind>"
+TRAINED = ("W", "b", *NORM_PARAMETERS, *CONV_PARAMETERS)
 
 
 def state_of(kind: str) -> tuple[str, str] | None:

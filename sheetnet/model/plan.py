@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from sheetnet.errors import SheetnetError
-from sheetnet.model import datasets
+from sheetnet.model import conv, datasets
 from sheetnet.model.config import Config
 from sheetnet.model.hyper import GENERAL
 from sheetnet.model.options import NORM_START, hyper_records
@@ -96,16 +96,61 @@ def split(dataset: datasets.Dataset, fraction: float, seed: int, held_out: int =
 
 
 def _sizes(cfg: Config, dataset: datasets.Dataset, features: tuple[str, ...]) -> tuple[int, ...]:
+    """The dense layers' sizes: with a convolution the first is the flattened pooled maps, not the data's inputs."""
     sizes = cfg.network.sizes
     n_in, n_out = len(features) or dataset.inputs.shape[1], dataset.targets.shape[1]
-    if not cfg.sizes_given:
-        return (n_in, *sizes[1:-1], n_out)
-    if sizes[0] != n_in or sizes[-1] != n_out:
+    if cfg.sizes_given and (sizes[0] != n_in or sizes[-1] != n_out):
         raise SheetnetError(
             f"[network] sizes {list(sizes)} expects {sizes[0]} input(s) and {sizes[-1]} output(s), "
             f"but the data has {n_in} input column(s) and {n_out} target column(s)"
         )
-    return sizes
+    net = cfg.network
+    first = conv.flat_size(net.conv_filters, image_shape(cfg, dataset), net.conv_kernel, net.pool) \
+        if net.conv_filters else n_in
+    return (first, *sizes[1:-1], n_out)
+
+
+def image_shape(cfg: Config, dataset: datasets.Dataset) -> tuple[int, int]:
+    """(height, width) of the images a convolution reads: the digits' 8 x 8, or [data] image_shape; refused for
+    data that is not images."""
+    n_in = dataset.inputs.shape[1]
+    shape = cfg.data.image_shape
+    if shape is None and dataset.name == "digits":
+        shape = (datasets.DIGIT_SIDE, datasets.DIGIT_SIDE)
+    if shape is None:
+        raise SheetnetError(f"[network] conv_filters needs image data: the digits, or a CSV whose rows are images "
+                            f"with [data] image_shape = [height, width] (the {dataset.name} data is not images)")
+    if shape[0] * shape[1] != n_in:
+        raise SheetnetError(f"[data] image_shape {list(shape)} is {shape[0] * shape[1]} pixels, but the data has "
+                            f"{n_in} input column(s)")
+    conv.check_shapes(shape, cfg.network.conv_kernel, cfg.network.pool)
+    return shape
+
+
+def _check_conv(cfg: Config, n_test: int, features) -> None:
+    """What a convolution does not (yet) combine with: one line each."""
+    if cfg.network.batch_norm:
+        raise SheetnetError("[network] batch_norm with conv_filters is not built: batch normalization here "
+                            "normalises dense layers only; remove one of them")
+    if features:
+        raise SheetnetError("[data] features are computed from 2 inputs; a convolution reads images: remove one")
+    if n_test:
+        raise SheetnetError("[data] a test set (held_out, test_fraction) with conv_filters is not built yet: "
+                            "set held_out = 0 and test_fraction = 0")
+    if cfg.init.scheme == "explicit":
+        raise SheetnetError("[init] scheme = \"explicit\" gives no kernels: use \"he\" or \"xavier\" with "
+                            "conv_filters")
+
+
+def initial_kernels(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """He or Xavier normal kernels as torch's Conv2d counts fans (fan in k*k, fan out F*k*k), rounded for
+    reading; zero biases. Their own seeded stream: the dense weights are those the same seed gives without them."""
+    net = cfg.network
+    k2 = net.conv_kernel ** 2
+    fan = 2.0 / k2 if cfg.init.scheme == "he" else 2.0 / (k2 + net.conv_filters * k2)
+    rng = np.random.default_rng(cfg.init.seed + 5)
+    kernels = np.round(rng.normal(0.0, cfg.init.gain * np.sqrt(fan), (net.conv_filters, k2)), WEIGHT_DECIMALS)
+    return kernels, np.zeros(net.conv_filters)
 
 
 def _check_targets(loss: str, targets: np.ndarray) -> None:
@@ -212,7 +257,7 @@ def _hyper(cfg: Config, structure: Structure) -> dict[str, float]:
 def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: int) -> Structure:
     t = cfg.training
     n_train = len(dataset.inputs) - n_test
-    return Structure(
+    fields = dict(
         sizes=tuple(sizes), activations=(*cfg.hidden_activations, cfg.network.output), loss=cfg.network.loss,
         optimizer=t.optimizer, steps=t.steps, n_samples=n_train,
         input_names=features or dataset.input_names, target_names=dataset.target_names,
@@ -227,6 +272,16 @@ def _structure(cfg: Config, dataset: datasets.Dataset, sizes, features, n_test: 
         schedule=t.schedule, clip=t.clip_norm > 0, batch_norm=cfg.network.batch_norm,
         compare_optimizers=cfg.workbook.compare_optimizers,
     )
+    return Structure(**{**fields, **_conv_fields(cfg, dataset)})
+
+
+def _conv_fields(cfg: Config, dataset: datasets.Dataset) -> dict:
+    net = cfg.network
+    if not net.conv_filters:
+        return {}
+    return {"conv_filters": net.conv_filters, "conv_kernel": net.conv_kernel, "pool": net.pool,
+            "image_shape": image_shape(cfg, dataset), "conv_activation": cfg.conv_activation,
+            "gradient_check": False, "image_side": 0}
 
 
 def _image_side(dataset: datasets.Dataset, features) -> int:
@@ -247,6 +302,8 @@ def build_problem(cfg: Config, check=None) -> Problem:
     masks for every step): a workbook too large to write is refused at once."""
     dataset, n_test = split(load_dataset(cfg), cfg.data.test_fraction, cfg.init.seed, cfg.data.held_out)
     features = _features(cfg, dataset)
+    if cfg.network.conv_filters:
+        _check_conv(cfg, n_test, features)
     sizes = _sizes(cfg, dataset, features)
     _check_targets(cfg.network.loss, dataset.targets)
     if cfg.network.output == "softmax" and sizes[-1] < 2:
@@ -266,5 +323,6 @@ def build_problem(cfg: Config, check=None) -> Problem:
     norms = {(kind, layer): np.full((structure.width(layer), 1), start) for layer in range(1, structure.n_layers)
              if structure.normalised(layer) for kind, start in NORM_START.items()}
     drawing = first_drawing(structure, dataset.inputs) if structure.image_side else None
+    kernels, kernel_bias = initial_kernels(cfg) if structure.conv else (None, None)
     return Problem(structure, dataset.inputs, dataset.targets, weights, biases, _hyper(cfg, structure), masks,
-                   choices, norms, drawing)
+                   choices, norms, drawing, kernels=kernels, kernel_bias=kernel_bias)

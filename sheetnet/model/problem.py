@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from sheetnet.model.config import MAX_STEPS, MAX_WIDTH, MEASURES
+from sheetnet.model.conv import MAX_FILTERS, MAX_IMAGE_SIDE, MAX_KERNEL
 from sheetnet.model.options import (
     FEATURES,
     HIDDEN_ACTIVATIONS,
@@ -25,6 +26,7 @@ from sheetnet.model.options import (
 )
 
 FORMAT_VERSION = 1
+CONV_FIELDS = ("conv_filters", "conv_kernel", "pool", "image_shape", "conv_activation")
 
 # The gradient check sheet's editable cells (which parameter to nudge, and by how much).
 CHOICE_NAMES = ("gc_layer", "gc_neuron", "gc_input", "gc_epsilon")
@@ -66,6 +68,26 @@ class Structure:
     image_side: int = 0  # the inputs are a side x side image (the digits: 8): Draw, Test digits, Weights sheets
     first_step: int = 0  # updates made before this workbook (`sheetnet continue`): its step k is update first_step + k
     schedule_span: int = 0  # the cosine schedule's T_max when it is not this workbook's steps (a continued one)
+    # a convolution block before the dense layers (whose `sizes` then start at the flattened pooled maps):
+    conv_filters: int = 0  # F kernels; 0 = no convolution (and none of the conv fields is stored)
+    conv_kernel: int = 3  # k: each kernel k x k, stride 1, no padding
+    pool: int = 2  # max pooling window and stride (1 = none)
+    image_shape: tuple[int, ...] = ()  # (height, width) of each sample's image, read row by row from its inputs
+    conv_activation: str = "relu"
+
+    @property
+    def conv(self) -> bool:
+        return self.conv_filters > 0
+
+    @property
+    def map_shape(self) -> tuple[int, int]:
+        """(rows, columns) of each filter's map."""
+        return self.image_shape[0] - self.conv_kernel + 1, self.image_shape[1] - self.conv_kernel + 1
+
+    @property
+    def pooled_shape(self) -> tuple[int, int]:
+        rows, cols = self.map_shape
+        return rows // self.pool, cols // self.pool
 
     @property
     def carries_state(self) -> bool:
@@ -89,6 +111,8 @@ class Structure:
     @property
     def n_raw(self) -> int:
         """Input columns on the Data sheet (the raw inputs features are computed from, or the inputs)."""
+        if self.conv:
+            return self.image_shape[0] * self.image_shape[1]
         return len(self.raw_names) if self.features else self.sizes[0]
 
     @property
@@ -140,19 +164,25 @@ class Structure:
             names.append("l2_penalty")  # not "l2": L2 is a cell address
         if self.use_l1:
             names.append("l1_penalty")
-        if "leaky_relu" in self.activations:
+        if "leaky_relu" in self.activations or (self.conv and self.conv_activation == "leaky_relu"):
             names.append("leaky_slope")
         if self.dropout:
             names.append("dropout_rate")
         return tuple(names)
 
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
+        fields = asdict(self)
+        if not self.conv:  # a workbook without a convolution stores what it always stored
+            for name in CONV_FIELDS:
+                fields.pop(name)
+        return json.dumps({"format": FORMAT_VERSION, **fields}, sort_keys=True)
 
     def validate(self) -> None:
         """Refuse a structure no sheetnet wrote (a hand-edited or hostile 'sheetnet' sheet)."""
         problems = []
-        if len(self.sizes) < 3 or any(not isinstance(w, int) or not 1 <= w <= MAX_WIDTH for w in self.sizes):
+        problems += self._conv_problems()
+        if len(self.sizes) < (2 if self.conv else 3) or any(
+                not isinstance(w, int) or not 1 <= w <= MAX_WIDTH for w in self.sizes[1 if self.conv else 0:]):
             problems.append(f"sizes {list(self.sizes)}")
         if len(self.activations) != len(self.sizes) - 1:
             problems.append("activations do not match sizes")
@@ -175,7 +205,8 @@ class Structure:
         if self.features and (any(f not in FEATURES for f in self.features) or len(self.features) != self.sizes[0]
                               or len(self.raw_names) != 2):
             problems.append(f"features {list(self.features)}")
-        if len(self.input_names) != self.sizes[0] or len(self.target_names) != self.sizes[-1]:
+        named_inputs = self.n_raw if self.conv else self.sizes[0]
+        if len(self.input_names) != named_inputs or len(self.target_names) != self.sizes[-1]:
             problems.append("column names do not match sizes")
         for name in ("batches", "class_points"):
             groups = getattr(self, name) or ()
@@ -196,11 +227,25 @@ class Structure:
         if problems:
             raise ValueError("; ".join(problems))
 
+    def _conv_problems(self) -> list[str]:
+        if not isinstance(self.conv_filters, int) or not 0 <= self.conv_filters <= MAX_FILTERS:
+            return [f"conv_filters {self.conv_filters!r}"]
+        if not self.conv:
+            return []
+        shape = self.image_shape
+        if len(shape) != 2 or not all(isinstance(v, int) and 1 <= v <= MAX_IMAGE_SIDE for v in shape) or \
+                not all(isinstance(v, int) and 1 <= v <= MAX_KERNEL for v in (self.conv_kernel, self.pool)) or \
+                self.conv_kernel > min(shape) or self.pool > min(self.map_shape) or \
+                self.conv_activation not in HIDDEN_ACTIVATIONS or self.batch_norm or self.n_test or self.features:
+            return [f"convolution {self.conv_filters} x {self.conv_kernel}, pool {self.pool}, image {shape!r}"]
+        rows, cols = self.pooled_shape
+        return [] if self.sizes and self.sizes[0] == self.conv_filters * rows * cols else [f"sizes {self.sizes!r}"]
+
     @classmethod
     def from_json(cls, text: str) -> Structure:
         raw = json.loads(text)
         raw.pop("format", None)
-        for key in ("sizes", "activations", "input_names", "target_names", "features", "raw_names"):
+        for key in ("sizes", "activations", "input_names", "target_names", "features", "raw_names", "image_shape"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         for key in ("batches", "class_points", "tries"):
@@ -226,3 +271,5 @@ class Problem:
     drawing: np.ndarray | None = None  # the Draw sheet's grey levels (image_side x image_side), when it has one
     # a continued workbook's optimizer state at step 0, (state kind such as "m_W", layer) -> array
     states: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    kernels: np.ndarray | None = None  # a convolution's kernels at step 0: F x k*k, each row one kernel, row by row
+    kernel_bias: np.ndarray | None = None  # and their biases: F

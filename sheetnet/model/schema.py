@@ -45,6 +45,9 @@ class NetworkConfig:
     batch_norm: bool = False
     bn_epsilon: float = hyper.BN_EPSILON.default
     bn_momentum: float = hyper.BN_MOMENTUM.default
+    conv_filters: int = 0  # a convolution block before the dense layers: F kernels (0 = none)
+    conv_kernel: int = 3  # each kernel k x k, stride 1, no padding
+    pool: int = 2  # max pooling window and stride after the convolution (1 = none)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class DataConfig:
     test_fraction: float = 0.0  # share of the samples held out as a seeded test set, never trained on
     held_out: int = 0  # or: the last `held_out` rows of the data are the test set, in their order
     features: tuple[str, ...] = ("x1", "x2")  # 2-input data: what the network is fed, computed from x1 and x2
+    image_shape: tuple[int, ...] | None = None  # [height, width] of each row's image (CSV data for a convolution)
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,12 @@ class Config:
         """One activation per hidden layer (a single name applies to every hidden layer)."""
         n_hidden = len(self.network.sizes) - 2
         acts = self.network.activation
-        return acts * n_hidden if len(acts) == 1 else acts
+        return acts * n_hidden if len(acts) == 1 else acts[1:] if self.network.conv_filters else acts
+
+    @property
+    def conv_activation(self) -> str:
+        """The convolution block's activation: the activation list's first (or the one activation)."""
+        return self.network.activation[0]
 
 
 SECTIONS = {

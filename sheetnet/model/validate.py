@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from sheetnet.errors import SheetnetError
+from sheetnet.model import conv
 from sheetnet.model.hyper import GENERAL
 from sheetnet.model.options import RENAMED_CELLS, option_hypers, owners, used_option_keys
 from sheetnet.model.schema import (
@@ -95,7 +96,7 @@ def _validate_network(raw: dict) -> NetworkConfig:
     out: dict[str, Any] = {}
     if "sizes" in raw:
         sizes = raw["sizes"]
-        if not isinstance(sizes, list) or len(sizes) < 3:
+        if not isinstance(sizes, list) or len(sizes) < (2 if raw.get("conv_filters") else 3):
             raise SheetnetError(
                 f"[network] sizes must list inputs, at least one hidden layer and outputs, "
                 f"e.g. [2, 4, 1]; got {sizes!r}"
@@ -123,7 +124,7 @@ def _validate_network(raw: dict) -> NetworkConfig:
         out["loss"] = _choice(s, "loss", raw["loss"], LOSSES)
     if "batch_norm" in raw:
         out["batch_norm"] = _boolean(s, "batch_norm", raw["batch_norm"])
-    return NetworkConfig(**out)
+    return NetworkConfig(**out, **conv.network_keys(raw))
 
 
 def _validate_training(raw: dict) -> TrainingConfig:
@@ -223,7 +224,7 @@ def _validate_data(raw: dict) -> DataConfig:
         out["features"] = tuple(_choice(s, "features", f, FEATURES) for f in features)
         if len(set(out["features"])) != len(out["features"]):
             raise SheetnetError(f"[data] features lists a feature twice: {features}")
-    return DataConfig(**out)
+    return DataConfig(**out, **conv.image_shape_key(raw))
 
 
 def _validate_workbook(raw: dict) -> WorkbookConfig:
@@ -334,10 +335,10 @@ def check_consistent(cfg: Config) -> None:
     _unused_options(cfg)
     net = cfg.network
     n_hidden = len(net.sizes) - 2
-    if len(net.activation) not in (1, n_hidden):
-        raise SheetnetError(
-            f"[network] activation lists {len(net.activation)} names for {n_hidden} hidden layers"
-        )
+    conv_block = 1 if net.conv_filters else 0
+    if len(net.activation) not in (1, n_hidden + conv_block):
+        raise SheetnetError(f"[network] activation lists {len(net.activation)} names for {n_hidden} hidden layers"
+                            + (" and the convolution (its activation first)" if conv_block else ""))
     if net.loss == "bce" and net.output != "sigmoid":
         raise SheetnetError("[network] loss = \"bce\" needs output = \"sigmoid\"")
     if net.loss == "cross_entropy" and net.output != "softmax":

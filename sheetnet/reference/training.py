@@ -11,6 +11,7 @@ import numpy as np
 
 from sheetnet.model.options import NORM_PARAMETERS, state_names
 from sheetnet.model.problem import Problem
+from sheetnet.reference import convblock
 from sheetnet.reference.digits import digit_values
 from sheetnet.reference.maths import features
 from sheetnet.reference.network import backward, data_loss, forward, penalty
@@ -69,10 +70,23 @@ class Parameters:
         self.weights = [np.array(w, dtype=float) for w in problem.weights]
         self.biases = [np.array(b, dtype=float) for b in problem.biases]
         self.norm = {key: np.array(value, dtype=float) for key, value in problem.norms.items()}
+        if problem.structure.conv:  # the convolution's kernels and biases, as "layer 0"
+            self.norm[("K", 0)] = np.array(problem.kernels, dtype=float)
+            self.norm[("kb", 0)] = np.array(problem.kernel_bias, dtype=float).reshape(-1, 1)
+
+    def layers(self) -> range:
+        """The layers with trained parameters: the convolution (0) when there is one, then the dense layers."""
+        return range(0 if self.structure.conv else 1, self.structure.n_layers + 1)
+
+    def penalised(self) -> list[np.ndarray]:
+        """Every weight matrix the penalties count: the kernels and the dense weights."""
+        return ([self.norm[("K", 0)]] if self.structure.conv else []) + self.weights
 
     def trained(self, layer: int) -> tuple[str, ...]:
         """The kinds of parameter the optimizer updates in a layer."""
         s = self.structure
+        if layer == 0:
+            return ("K", "kb") if s.train_biases else ("K",)
         return ("W", *(("b",) if s.train_biases else ()), *(NORM_PARAMETERS if s.normalised(layer) else ()))
 
     def get(self, kind: str, layer: int) -> np.ndarray:
@@ -108,8 +122,8 @@ def _resync(problem: Problem, observed, step: int, params: Parameters, optimizer
     parameters of step k are themselves checked against step k-1), without that drift.
     """
     s = problem.structure
-    for layer in range(1, s.n_layers + 1):
-        running = ("rmean", "rvar") if s.normalised(layer) else ()
+    for layer in params.layers():
+        running = ("rmean", "rvar") if layer and s.normalised(layer) else ()
         for kind in (*params.trained(layer), *running):
             value = observed(kind, layer, step)
             if value is not None:
@@ -134,10 +148,10 @@ def _update(problem: Problem, trace: Trace, step: int, grads: dict, params: Para
         trace[("lr", 0, step)] = np.array([[rate]])
     factor = 1.0
     if s.clip:
-        every = [grads[("d" + kind, layer)] for layer in range(1, s.n_layers + 1) for kind in params.trained(layer)]
+        every = [grads[("d" + kind, layer)] for layer in params.layers() for kind in params.trained(layer)]
         norm, factor = clip_factor(every, problem.hyper["clip_norm"])
         trace[("tnorm", 0, step)], trace[("clip", 0, step)] = np.array([[norm]]), np.array([[factor]])
-    for layer in range(1, s.n_layers + 1):
+    for layer in params.layers():
         for kind in params.trained(layer):
             new, states = optimizer.step(f"{kind}{layer}", params.get(kind, layer), grads[("d" + kind, layer)] * factor,
                                          t, rate)
@@ -148,13 +162,18 @@ def _update(problem: Problem, trace: Trace, step: int, grads: dict, params: Para
 
 
 def _train_step(problem: Problem, trace: Trace, step: int, values: dict, params: Parameters,
-                optimizer: Optimizer) -> None:
-    """Backpropagate step `step`'s loss (from its forward `values`), move the running statistics and apply the
-    update that makes step + 1's parameters."""
+                optimizer: Optimizer, x: np.ndarray, conv_values: dict | None) -> None:
+    """Backpropagate step `step`'s loss (from its forward `values` on the dense layers' inputs `x`), move the
+    running statistics and apply the update that makes step + 1's parameters."""
     s = problem.structure
-    x, targets = batch(problem, step)
+    targets = batch(problem, step)[1]
     grads = backward(s, problem.hyper, x, params.weights, values, targets, step_masks(problem, step),
                      params.norms(evaluation=False))
+    if conv_values is not None:
+        grads[("dx", 1)] = grads[("dz", 1)] @ params.weights[0]
+        pictures = convblock.images(s, batch(problem, step)[0])
+        through = convblock.backward(s, problem.hyper, pictures, params.get("K", 0), conv_values, grads[("dx", 1)])
+        grads.update({(kind, 0): value for kind, value in through.items()})
     _record(trace, grads, step)
     trace[("gnorm", 0, step)] = np.array([[np.sqrt((grads[("dW", layer)] ** 2).sum())
                                            for layer in range(1, s.n_layers + 1)]])
@@ -187,23 +206,31 @@ def run(problem: Problem, observed=None) -> Trace:
         for kind in ("W", "b", "gamma", "beta", "rmean", "rvar"):
             if kind in ("W", "b") or s.normalised(layer):
                 trace[(kind, layer, 0)] = params.get(kind, layer)
+    if s.conv:
+        trace[("K", 0, 0)], trace[("kb", 0, 0)] = params.get("K", 0), params.get("kb", 0)
     for step in range(s.steps + 1):
         if observed is not None and step > 0:
             _resync(problem, observed, step, params, optimizer)
         x, targets = batch(problem, step)
-        if s.copies_batches:
+        conv_values = None
+        if s.conv:
+            conv_values = convblock.forward(s, problem.hyper, convblock.images(s, x), params.get("K", 0),
+                                            params.get("kb", 0))
+            trace.update({(kind, 0, step): conv_values[kind] for kind in ("cx", "kt", "cz", "cp")})
+            x = conv_values["x"]
+        if s.copies_batches or s.conv:
             trace[("x", 1, step)] = x
         values = forward(s, problem.hyper, x, params.weights, params.biases, step_masks(problem, step), targets,
                          params.norms(evaluation=False))
         _record(trace, values, step)
-        loss = data_loss(s, values) + penalty(s, problem.hyper, params.weights)
+        loss = data_loss(s, values) + penalty(s, problem.hyper, params.penalised())
         trace[("loss", 0, step)] = np.array([[loss]])
         if s.classification:
             trace[("accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
         if s.n_test:
             _test_pass(problem, trace, step, params)
         if step < s.steps:
-            _train_step(problem, trace, step, values, params, optimizer)
+            _train_step(problem, trace, step, values, params, optimizer, x, conv_values)
     if s.features:
         trace[("features", 0, 0)] = network_inputs(problem)
     if s.n_raw == 2 and s.boundary_grid > 0:

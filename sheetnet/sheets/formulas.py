@@ -7,10 +7,12 @@ so a block repeats one shape per step.
 from __future__ import annotations
 
 from sheetnet.layout import TRAINING_SHEET, Layout
+from sheetnet.layout.conv import CONV_SHEET
 from sheetnet.layout.layers import TEST_PREFIX
 from sheetnet.model.options import TRAINED, column_names, state_of
 from sheetnet.model.schedules import SCHEDULES
 from sheetnet.sheets.backward import hidden_gradient, output_gradient, parameter_gradient
+from sheetnet.sheets.convformulas import conv_formula, input_gradient, pooled_input
 from sheetnet.sheets.forward import ForwardPass, layer_pass, test_pass
 from sheetnet.sheets.refs import Formula, Refs, features_formula
 from sheetnet.sheets.updates import column_formula, update_formula
@@ -25,7 +27,7 @@ def _input_columns(forward: ForwardPass, layer: int):
     if layer > 1:
         block = forward.block(forward.output_kind(layer - 1), layer - 1)
         return lambda i: refs.col(block, i)
-    if forward.structure.copies_batches:
+    if forward.structure.copies_batches or forward.structure.conv:
         x = forward.layout.block("x", 1, forward.index)
         return lambda i: refs.col(x, i)
     return forward.samples.col
@@ -64,6 +66,8 @@ def training_formula(layout: Layout, kind: str, step: int) -> Formula:
         return lambda i, j: f"=MAX({refs.cell(gnorm, 0, j)},1e-12)"
     forward = layer_pass(layout, TRAINING_SHEET, step)
     weights = [layout.block("W", layer, step) for layer in range(1, s.n_layers + 1)]
+    if s.conv:  # the kernels are weights: the penalties count them
+        weights.insert(0, layout.block("K", 0, step))
     text = "=" + forward.loss(weights)
     return lambda i, j: text
 
@@ -74,9 +78,17 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
     if kind == "features":
         refs = Refs(layout, layout.data.features().sheet)
         return features_formula(refs, layout.data.raw(), layout.structure.features)
+    if layer == 0 and layout.conv is not None and kind in layout.conv.kinds():
+        if kind in TRAINED or state_of(kind):
+            return update_formula(Refs(layout, CONV_SHEET), kind, 0, step)
+        return conv_formula(layout, kind, step)
     if layer == 0:
         return training_formula(layout, kind, step)
     sheet = layout.block(kind, layer, step).sheet
+    if kind == "x" and layout.structure.conv:
+        return pooled_input(layout, sheet, step)
+    if kind == "dx":
+        return input_gradient(layout, sheet, step)
     if kind in (*TRAINED, "rmean", "rvar") or state_of(kind):
         return update_formula(Refs(layout, sheet), kind, layer, step)
     if kind.startswith(TEST_PREFIX):

@@ -154,7 +154,7 @@ def layer_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
     s = layout.structure
     refs = Refs(layout, sheet)
     samples = Samples(refs, s.samples_at(step))
-    if s.copies_batches:
+    if s.copies_batches or s.conv:
         x = layout.block("x", 1, step)
         inputs = lambda i: refs.row(x, i)  # noqa: E731
     else:

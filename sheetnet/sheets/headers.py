@@ -18,6 +18,9 @@ def penalty_words(structure: Structure) -> str:
 def neuron_names(structure: Structure, layer: int) -> list[str]:
     """Names of layer `layer`'s neurons (layer 0: the inputs; the output layer: its targets' names)."""
     s = structure
+    if layer == 0 and s.conv:  # the pooled maps the dense layers read: filter, row, column
+        rows, cols = s.pooled_shape
+        return [f"f{f + 1}({r + 1},{c + 1})" for f in range(s.conv_filters) for r in range(rows) for c in range(cols)]
     if layer == 0:
         return list(s.input_names)
     if layer == s.n_layers:
@@ -63,6 +66,8 @@ def column_headers(structure: Structure, kind: str, layer: int) -> list[str]:
         return [f"{title} {PER_NEURON.get(param, param)}"]
     if kind == "x":
         return list(inputs)
+    if kind == "dx":
+        return [f"dL/d{name}" for name in inputs]
     if kind in ("max", "sum"):
         return ["max z" if kind == "max" else "sum exp"]
     if kind == "correct":

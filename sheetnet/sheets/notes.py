@@ -34,6 +34,28 @@ FIXED_NOTES = {
              "gradient that is exactly 0 (every ReLU switched off, say) is drawn at 1e-12, the chart's floor.",
     "y": "The target of this sample, from the Data sheet, beside the prediction it is compared with.",
 }
+CONV_NOTES = {
+    "kt": "The same kernel as its row on the left, laid out k x k: the shape of the image window it is "
+          "multiplied by. Edit the row at step 0, not these cells.",
+    "cx": "This sample's image: its inputs from the Data sheet, read row by row into height x width cells.",
+    "cz": "Convolution: z = SUMPRODUCT(the k x k window of the image under this position, the kernel) + the "
+          "kernel's bias. The same kernel slides over every position (stride 1, no padding), so a map is where "
+          "in the image the kernel's pattern is found.",
+    "cp": "Max pooling: the largest z of a p x p window of the map (windows side by side, stride p). The "
+          "activation comes after it on Layer 1: every activation here never decreases, so f(max z) = max f(z), "
+          "the same numbers as pooling after the activation, in a quarter of the cells.",
+    "x:conv": "The dense layer's inputs: the activation of every pooled cell of the Conv sheet, flattened in "
+              "torch's order (filter, then row, then column).",
+    "dx": "Backpropagation to the pooled maps: dL/dx_m = sum over this layer's neurons j of dL/dz_j * W_jm.",
+    "cdz": "A map's gradient: max pooling passed its output on from one cell of each window, the first largest "
+           "(torch's rule on ties). That cell gets the pooled input's gradient dL/dx times the activation's "
+           "slope; every other cell 0.",
+    "dK": "Kernel gradient: dL/dK[r,c] = sum over the batch and the map's positions of dL/dz * the image value "
+          "the weight K[r,c] met there. One SUMPRODUCT: this filter's gradient tiles of every sample against the "
+          "image tiles shifted by (r, c); the blank rows between tiles count 0.",
+    "dkb": "Kernel bias gradient: the sum of every dL/dz of this filter's map, over the batch (the bias adds to "
+           "every position).",
+}
 DW_NOTE = ("Weight gradient: dL/dW_ji = sum over samples of dL/dz_j * a_prev_i: SUMPRODUCT of "
            "the neuron's dz column and the input's column.")
 DW_L2_NOTE = " Plus 2 * l2_penalty * W_ji from the L2 penalty l2_penalty * sum(W^2)."
@@ -72,6 +94,10 @@ def _optimizer_note(structure: Structure, kind: str) -> tuple[str, str] | None:
 def note_for(structure: Structure, kind: str, layer: int) -> tuple[str, str] | None:
     """(note key, text) for the first cell of a block of this kind; the key says when it repeats."""
     s = structure
+    if kind == "x" and s.conv:
+        return kind, CONV_NOTES["x:conv"]
+    if kind in CONV_NOTES:
+        return kind, CONV_NOTES[kind]
     if kind in FIXED_NOTES:
         return kind, FIXED_NOTES[kind]
     if kind == "a":

@@ -36,6 +36,8 @@ KIND_ROLES = {
     "correct": "forward", "accuracy": "percent", "gnorm": "gradient", "gplot": "gradient",
     "features": "forward", "test_loss": "loss", "test_accuracy": "percent",
     "dA": "gradient", "dz": "gradient", "dW": "gradient", "db": "gradient",
+    "K": "update", "kb": "update", "kt": "update", "dK": "gradient", "dkb": "gradient", "cx": "forward",
+    "cz": "forward", "cp": "forward", "cdz": "gradient", "dx": "gradient",
 }
 
 HEADER_FILL = "305496"

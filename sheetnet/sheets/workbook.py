@@ -20,8 +20,10 @@ from sheetnet.layout import (
     Block,
     Layout,
 )
+from sheetnet.layout.cells import Tiles
 from sheetnet.model.problem import Problem
 from sheetnet.sheets.about import write_about
+from sheetnet.sheets.conv_sheet import write_conv
 from sheetnet.sheets.digits import write_digit_sheets
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
@@ -118,8 +120,12 @@ class Writer:
     def write_block(self, ws, key, block: Block) -> None:
         formula = formula_for(self.layout, key)
         role = role_of(key[0])
-        self.formula_count += block.nrows * block.ncols
+        self.formula_count += block.count
         self.progress(self.formula_count)
+        if self._raw and isinstance(block, Tiles):  # blanks between the tiles: cell by cell, no row template
+            for i, j, row, col in block.cells():
+                self.raw.add(ws.title, row, col, formula(i, j), role)
+            return
         if self._raw:
             self.raw.add_block(ws.title, block, formula, role)
             return
@@ -150,6 +156,8 @@ class Writer:
     def build(self) -> Workbook:
         self.formula_total = self.layout.formula_count()
         write_data(self)
+        if self.layout.conv is not None:
+            write_conv(self)
         for layer in range(1, self.structure.n_layers + 1):
             write_layer(self, layer)
         write_training(self)

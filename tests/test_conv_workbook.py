@@ -1,0 +1,190 @@
+"""A convolution in live formulas (issue 24): every Conv sheet cell agrees with the reference, the reference with
+torch's Conv2d + MaxPool2d + Linear trained from the workbook's own numbers, a broken conv formula is named, and
+bad settings get one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from sheetnet import api, reference
+from sheetnet.check import readback
+from sheetnet.cli import main
+from sheetnet.layout import Layout
+
+from .conftest import build
+
+torch = pytest.importorskip("torch") if not os.environ.get("CI") else __import__("torch")
+
+DIGITS = {"builtin": "digits", "n": 24, "held_out": 0}
+CONV = {"sizes": [64, 10], "conv_filters": 2, "conv_kernel": 3, "pool": 2}
+SMALL = dict(data=DIGITS, network=CONV, training={"steps": 3, "batch_size": 8, "shuffle": False})
+
+VARIANTS = {
+    "sgd-consecutive": SMALL,
+    "momentum-shuffled-l2-clip": dict(data=DIGITS, network=CONV, training={
+        "steps": 3, "batch_size": 8, "optimizer": "momentum", "l2": 0.01, "clip_norm": 0.5}),
+    "adam-hidden-dropout-leaky": dict(data=DIGITS, network={
+        **CONV, "sizes": [64, 6, 10], "activation": ["leaky_relu", "relu"]}, training={
+        "steps": 3, "batch_size": 8, "optimizer": "adam", "dropout": 0.2, "shuffle": False}),
+    "adamw-cosine-l1": dict(data=DIGITS, network=CONV, training={
+        "steps": 3, "batch_size": 12, "optimizer": "adamw", "schedule": "cosine", "l1": 0.01}),
+    "rmsprop-kernel2-nopool-tanh": dict(data={**DIGITS, "n": 12}, network={
+        **CONV, "conv_kernel": 2, "pool": 1, "activation": "tanh"}, training={
+        "steps": 2, "batch_size": 6, "optimizer": "rmsprop", "shuffle": False}),
+    "adagrad-frozen-biases-pool3": dict(data=DIGITS, network={**CONV, "pool": 3, "conv_filters": 3}, training={
+        "steps": 3, "batch_size": 8, "optimizer": "adagrad", "train_biases": False}),
+}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_every_conv_cell_agrees_with_the_reference(tmp_path, name):
+    path = build(tmp_path, **VARIANTS[name])
+    report = api.check(path)
+    assert report.ok, report.text()
+    layout = Layout(readback.read_problem(path).structure)
+    assert layout.block("cz", 0, 0).count > 0 and report.compared >= layout.formula_count()
+
+
+def _torch_history(problem):
+    """torch's Conv2d -> ReLU -> MaxPool2d -> Linear (-> ReLU -> Linear) -> cross-entropy from the workbook's initial
+    numbers and batches, trained by the optimizer's own torch class."""
+    from sheetnet.model.optimizers import OPTIMIZERS
+
+    s = problem.structure
+    k = s.conv_kernel
+    params = {"K": problem.kernels, "kb": problem.kernel_bias}
+    for layer, (w, b) in enumerate(zip(problem.weights, problem.biases, strict=True), start=1):
+        params[f"W{layer}"], params[f"b{layer}"] = w, b
+    leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in params.items()}
+    weights = [leaves[name] for name in leaves if name[0] in "KW"]
+    trainer = OPTIMIZERS[s.optimizer].torch(weights, [leaf for name, leaf in leaves.items() if name[0] not in "KW"],
+                                            problem.hyper)
+    images = problem.inputs.reshape(-1, 1, *s.image_shape)
+    classes = problem.targets.argmax(axis=1)
+    history = []
+    for step in range(s.steps):
+        batch = list(s.samples_at(step))
+        maps = torch.relu(torch.nn.functional.conv2d(torch.tensor(images[batch]), leaves["K"].reshape(-1, 1, k, k),
+                                                     leaves["kb"]))
+        h = torch.nn.functional.max_pool2d(maps, s.pool).flatten(1)
+        for layer in range(1, s.n_layers + 1):
+            h = h @ leaves[f"W{layer}"].T + leaves[f"b{layer}"]
+            h = torch.relu(h) if layer < s.n_layers else h
+        loss = torch.nn.functional.cross_entropy(h, torch.tensor(classes[batch]))
+        trainer.zero_grad()
+        loss.backward()
+        trainer.step()
+        history.append((loss.item(), {name: leaf.detach().numpy().copy() for name, leaf in leaves.items()}))
+    return history
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"])
+def test_the_workbook_trains_as_torch_trains_it(tmp_path, optimizer):
+    """The workbook's reference (which `check` proves every cell equals) against torch, from the workbook's own
+    initial kernels, weights and batches: every loss and every parameter after every update, to 1e-9."""
+    sections = dict(data=DIGITS, network={**CONV, "sizes": [64, 5, 10]},
+                    training={"steps": 4, "batch_size": 8, "optimizer": optimizer, "learning_rate": 0.05})
+    path = build(tmp_path, **sections)
+    assert api.check(path).ok
+    problem = readback.read_problem(path)
+    trace = reference.run(problem)
+    close = dict(rtol=1e-9, atol=1e-12)
+    for step, (loss, params) in enumerate(_torch_history(problem)):
+        np.testing.assert_allclose(trace[("loss", 0, step)][0, 0], loss, **close)
+        np.testing.assert_allclose(trace[("K", 0, step + 1)], params["K"], **close)
+        np.testing.assert_allclose(trace[("kb", 0, step + 1)][:, 0], params["kb"], **close)
+        for layer in (1, 2):
+            np.testing.assert_allclose(trace[("W", layer, step + 1)], params[f"W{layer}"], **close)
+    assert not np.allclose(trace[("K", 0, 4)], problem.kernels)  # the kernels learned
+
+
+@pytest.mark.parametrize("kind, i, j", [("cz", 1, 2), ("cp", 8, 1), ("cdz", 9, 3), ("dK", 1, 4), ("x", 2, 5),
+                                        ("dx", 3, 7), ("K", 1, 2)])
+def test_a_broken_conv_formula_is_named(tmp_path, kind, i, j):
+    path = build(tmp_path, **SMALL)
+    layer = 1 if kind in ("x", "dx") else 0
+    step = 1
+    block = Layout(readback.read_problem(path).structure).block(kind, layer, step)
+    wb = load_workbook(path)
+    cell = wb[block.sheet][block.cell(i, j)]
+    assert cell.value.startswith("=")
+    cell.value = f"=({cell.value[1:]})*1.5+0.1"
+    wb.save(path)
+    report = api.check(path, limit=100_000)
+    assert not report.ok
+    assert f"{block.sheet}!{block.cell(i, j)}" in {f"{m.sheet}!{m.cell}" for m in report.mismatches}
+
+
+def test_a_tie_in_a_pooling_window_sends_the_gradient_to_its_first_cell(tmp_path):
+    """Blank 4 x 4 images: every map cell equals the kernel's bias, so the one 2 x 2 pooling window is a four-way
+    tie. Only its first cell (row by row) carries the gradient, as torch's max_pool2d sends it; the workbook's
+    IF(AND(z=max, earlier<>max, ...)) cells agree with the reference cell by cell."""
+    (tmp_path / "blank.csv").write_text("p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15,p16,y\n"
+                                        + "\n".join(",".join(["0"] * 16) + f",{r % 2}" for r in range(4)) + "\n")
+    (tmp_path / "c.toml").write_text('[network]\nconv_filters = 1\npool = 2\nactivation = "tanh"\n'
+                                     'output = "sigmoid"\nloss = "bce"\n[data]\ncsv = "blank.csv"\n'
+                                     'image_shape = [4, 4]\n[training]\nsteps = 2\n[init]\nseed = 3\n')
+    out = tmp_path / "x.xlsx"
+    result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert api.check(out).ok
+    trace = reference.run(readback.read_problem(out))
+    grads = trace[("cdz", 0, 1)]  # step 1: the bias has moved off 0, tanh's slope is not 0 there
+    assert (grads[:, 0, 0, 0] != 0).all()
+    assert (grads[:, 0].reshape(len(grads), 4)[:, 1:] == 0).all()
+
+
+BAD = [
+    (["--conv-filters", "2", "--conv-kernel", "9"], "conv_kernel must be 1 to 7, got 9"),
+    (["--conv-filters", "2", "--pool", "0"], "pool must be 1"),
+    (["--conv-filters", "-1"], "conv_filters must be 0 to"),
+    (["--conv-filters", "2", "--pool", "7"], "larger than the 6x6 maps"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD)
+def test_bad_conv_settings_get_one_line_and_exit_2(tmp_path, args, words):
+    (tmp_path / "c.toml").write_text('[data]\nbuiltin = "digits"\nn = 20\nheld_out = 0\n')
+    result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(tmp_path / "x.xlsx"),
+                                       *args])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[network]\nconv_filters = 2.5\n', "conv_filters must be an integer"),
+    ('[network]\nconv_filters = 2\n[data]\nbuiltin = "moons"\n', "needs image data"),
+    ('[network]\nconv_filters = 2\nbatch_norm = true\n[data]\nbuiltin = "digits"\nn = 20\nheld_out = 0\n',
+     "batch_norm with conv_filters"),
+    ('[network]\nconv_filters = 2\n[data]\ncsv = "images.csv"\nimage_shape = [3, 4]\n', "is 12 pixels"),
+    ('[network]\nconv_filters = 2\n[data]\ncsv = "images.csv"\nimage_shape = [3]\n', "image_shape must be"),
+    ('[network]\nconv_filters = 2\nconv_kernel = 4\n[data]\ncsv = "images.csv"\nimage_shape = [3, 3]\n',
+     "conv_kernel = 4 is larger than the 3x3 image"),
+])
+def test_bad_conv_configs_get_one_line_and_exit_2(tmp_path, text, words):
+    (tmp_path / "images.csv").write_text("a,b,c,d,e,f,g,h,i,y\n" + "\n".join(
+        ",".join(str((r * 7 + c) % 5) for c in range(9)) + f",{r % 2}" for r in range(6)) + "\n")
+    (tmp_path / "c.toml").write_text(text)
+    result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_csv_of_images_trains_a_convolution(tmp_path):
+    """CSV rows as 3 x 3 images ([data] image_shape), 2 kernels of 2 x 2, no pooling: checked cell by cell."""
+    (tmp_path / "images.csv").write_text("a,b,c,d,e,f,g,h,i,y\n" + "\n".join(
+        ",".join(str((r * 7 + c * 3) % 5 / 4) for c in range(9)) + f",{r % 2}" for r in range(6)) + "\n")
+    (tmp_path / "c.toml").write_text('[network]\nconv_filters = 2\nconv_kernel = 2\npool = 1\noutput = "sigmoid"\n'
+                                     'loss = "bce"\n[data]\ncsv = "images.csv"\nimage_shape = [3, 3]\n'
+                                     '[training]\nsteps = 3\n')
+    out = tmp_path / "x.xlsx"
+    result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert api.check(out).ok
+    assert readback.read_problem(out).structure.sizes[0] == 2 * 2 * 2
