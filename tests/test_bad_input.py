@@ -310,7 +310,7 @@ def test_regenerate_lists_what_it_could_not_keep(tmp_path):
     path = build(tmp_path, training={"steps": 2})
     result = run("regenerate", path, "-o", tmp_path / "wider.xlsx", "--hidden", "6")
     assert result.exit_code == 0
-    assert "drew new initial parameters for layer(s) 1, 2 (shape changed)" in result.output
+    assert "drew new initial parameters for layer 1, layer 2 (shape changed)" in result.output
 
 
 def test_export_and_predict_refuse_bad_input(tmp_path):

@@ -188,3 +188,54 @@ def test_a_csv_of_images_trains_a_convolution(tmp_path):
     assert result.exit_code == 0, result.output
     assert api.check(out).ok
     assert readback.read_problem(out).structure.sizes[0] == 2 * 2 * 2
+
+
+def test_a_continued_chain_computes_what_one_workbook_computes(tmp_path):
+    """4 steps, then `continue` for 4 more (the kernels, weights and Adam's state carried over): the same final
+    kernels and weights as one 8-step workbook; every link checked."""
+    sections = dict(data={**DIGITS, "n": 40, "held_out": 8}, network=CONV,
+                    training={"steps": 8, "batch_size": 8, "optimizer": "adam", "learning_rate": 0.02})
+    whole = build(tmp_path, "whole.xlsx", **sections)
+    first = build(tmp_path, "first.xlsx", **{**sections, "training": {**sections["training"], "steps": 4}})
+    second = tmp_path / "second.xlsx"
+    result = CliRunner().invoke(main, ["continue", str(first), "-o", str(second)])
+    assert result.exit_code == 0, result.output
+    for path in (whole, first, second):
+        assert api.check(path).ok
+    one, chain = (reference.run(readback.read_problem(path)) for path in (whole, second))
+    for kind, layer in (("K", 0), ("kb", 0), ("W", 1), ("b", 1), ("m_K", 0), ("v_K", 0)):
+        np.testing.assert_allclose(chain[(kind, layer, 4)], one[(kind, layer, 8)], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chain[("test_accuracy", 0, 4)], one[("test_accuracy", 0, 8)])
+
+
+def test_regenerate_keeps_edited_kernels(tmp_path):
+    path = build(tmp_path, **SMALL)
+    wb = load_workbook(path)
+    block = Layout(readback.read_problem(path).structure).block("K", 0, 0)
+    wb[block.sheet][block.cell(1, 4)] = 0.777
+    wb.save(path)
+    out = tmp_path / "again.xlsx"
+    result = CliRunner().invoke(main, ["regenerate", str(path), "-o", str(out), "--lr", "0.05"])
+    assert result.exit_code == 0, result.output
+    assert "initial parameters of the kernels, layer 1" in result.output
+    assert readback.read_problem(out).kernels[1, 4] == 0.777
+    assert api.check(out).ok
+
+
+def test_predict_and_export_use_the_final_kernels(tmp_path):
+    """`predict` on a sample of the last batch gives that row of the workbook's final outputs; `export` carries
+    the final kernels as k x k grids."""
+    from sheetnet.api import use
+
+    path = build(tmp_path, **SMALL)
+    problem, weights, biases = use.final_parameters(path)
+    trace = reference.run(readback.read_problem(path))
+    s = problem.structure
+    np.testing.assert_allclose(problem.kernels, trace[("K", 0, s.steps)], rtol=1e-12)
+    sample = s.samples_at(s.steps)[2]
+    outputs = use.predict(problem, weights, biases, problem.inputs[sample])[0]
+    np.testing.assert_allclose(outputs, trace[("a", 1, s.steps)][2], rtol=1e-12)
+    exported = use.export(path)
+    assert np.allclose(np.array(exported["convolution"]["kernels"]).reshape(2, 9), trace[("K", 0, s.steps)])
+    result = CliRunner().invoke(main, ["predict", str(path), *["0.5"] * 63])
+    assert result.exit_code == 2 and "takes 64 input(s)" in result.output

@@ -58,8 +58,11 @@ def next_problem(old: Problem, steps: int | None) -> Problem:
     new.biases = [trace[("b", layer, bias_step)][:, 0].copy() for layer in range(1, s.n_layers + 1)]
     new.norms = {(kind, layer): trace[(kind, layer, last)].copy() for (kind, layer) in old.norms
                  if kind in NORM_START}
+    if s.conv:
+        new.kernels = trace[("K", 0, last)].copy()
+        new.kernel_bias = trace[("kb", 0, last if s.train_biases else 0)][:, 0].copy()
     new.states = {}
-    for layer in range(1, s.n_layers + 1):
+    for layer in range(0 if s.conv else 1, s.n_layers + 1):
         for state in state_names(s.optimizer):
             for kind in TRAINED:
                 key = (f"{state}_{kind}", layer, last)

@@ -213,7 +213,8 @@ def outcome(problem: Problem, trace: dict) -> str:
         return ""
 
     def history(kind: str) -> list[float]:
-        return [float(trace[(kind, 0, k)][0, 0]) for k in range(s.steps + 1)]
+        steps = s.test_steps if kind.startswith("test_") else range(s.steps + 1)
+        return [float(trace[(kind, 0, k)][0, 0]) for k in steps]
 
     loss = history("loss")
     text = f"The training loss goes from {loss[0]:.3g} to {loss[-1]:.3g} in {s.steps} steps"
@@ -231,8 +232,11 @@ def outcome(problem: Problem, trace: dict) -> str:
         if s.classification:
             tests = history("test_accuracy")
             best = int(np.argmax(tests))
-            text += f" and {tests[-1]:.0%} are classified right at step {s.steps} (the most: {tests[best]:.0%}, " \
-                    f"at step {best})"
+            text += f" and {tests[-1]:.0%} are classified right at step {s.steps}"
+            if len(tests) > 2:
+                text += f" (the most: {tests[best]:.0%}, at step {s.test_steps[best]})"
+            else:
+                text += f" ({tests[0]:.0%} at step {s.test_steps[0]})"
     return text + "."
 
 

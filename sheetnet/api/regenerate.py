@@ -30,12 +30,17 @@ def _raw_config(old: Problem) -> dict:
     for name, value in old.hyper.items():
         record = records[name]
         (network if record.section == "network" else training)[record.key] = value
+    data = {"inputs": old.inputs.tolist(), "targets": old.targets.tolist(), "held_out": s.n_test,
+            "features": list(s.features or ("x1", "x2"))}
+    if s.conv:  # the config's sizes start at the images' pixels; the convolution's activation comes first
+        network.update(sizes=[s.n_raw, *s.sizes[1:]], activation=[s.conv_activation, *s.activations[:-1]],
+                       conv_filters=s.conv_filters, conv_kernel=s.conv_kernel, pool=s.pool)
+        data["image_shape"] = list(s.image_shape)
     return {
         "network": network,
         "training": training,
         "init": {"scheme": "xavier" if s.init_scheme == "xavier" else "he", "seed": s.seed},
-        "data": {"inputs": old.inputs.tolist(), "targets": old.targets.tolist(), "held_out": s.n_test,
-                 "features": list(s.features or ("x1", "x2"))},
+        "data": data,
         "workbook": {"boundary_grid": s.boundary_grid if s.n_raw == 2 else WorkbookConfig.boundary_grid,
                      "gradient_check": s.gradient_check or s.steps == 0, "lesson": s.lesson,
                      "compare_optimizers": s.compare_optimizers,
@@ -91,12 +96,18 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         same_shape = i < len(new.weights) and new.weights[i].shape == w_old.shape
         if same_shape and not reseeded:
             new.weights[i], new.biases[i] = w_old, b_old
-            kept_layers.append(i + 1)
+            kept_layers.append(f"layer {i + 1}")
         else:
-            redrawn.append(i + 1)
-    redrawn += list(range(len(old.weights) + 1, len(new.weights) + 1))
+            redrawn.append(f"layer {i + 1}")
+    redrawn += [f"layer {i}" for i in range(len(old.weights) + 1, len(new.weights) + 1)]
+    if old.kernels is not None and (new.kernels is None or new.kernels.shape != old.kernels.shape or reseeded):
+        redrawn.insert(0, "the kernels")
     if not redrawn:  # every initial parameter is the old one: so is the way they were made
         new.structure = replace(new.structure, init_scheme=old.structure.init_scheme)
+    if old.kernels is not None and new.kernels is not None and old.kernels.shape == new.kernels.shape \
+            and not reseeded:
+        new.kernels, new.kernel_bias = old.kernels, old.kernel_bias
+        kept_layers.insert(0, "the kernels")
     kept_masks = 0
     for key, mask in old.masks.items():
         if key in new.masks and new.masks[key].shape == mask.shape:
@@ -116,8 +127,8 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         layers = len(kept_norms) // len(NORM_START)
         kept += f", initial batch-norm parameters and running statistics of {layers} layer(s)"
     if kept_layers:
-        kept += f", initial parameters of layer(s) {', '.join(map(str, kept_layers))}"
+        kept += f", initial parameters of {', '.join(map(str, kept_layers))}"
     if redrawn:
         why = "--seed given" if reseeded else "shape changed"
-        kept += f"; drew new initial parameters for layer(s) {', '.join(map(str, redrawn))} ({why})"
+        kept += f"; drew new initial parameters for {', '.join(map(str, redrawn))} ({why})"
     return count, kept

@@ -17,25 +17,32 @@ from sheetnet.model.problem import Problem
 
 
 def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, list[np.ndarray], list[np.ndarray]]:
-    """The workbook's weights and biases after the last step, as an engine computes them from the file."""
+    """The workbook's weights and biases after the last step, as an engine computes them from the file. With a
+    convolution the returned problem's `kernels` and `kernel_bias` are the final ones too."""
     package = read_package(path)
     problem = readback.problem_from_package(package)
     values = engines.evaluate(path, engine, package)
-    layout = Layout(problem.structure)
-    weights, biases = [], []
-    for name, store in (("W", weights), ("b", biases)):
-        for layer in range(1, problem.structure.n_layers + 1):
-            block = layout.defined_names()[f"{name}{layer}_final"]
-            got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
-            if (codes != 0).any() or not np.isfinite(got).all():
-                raise SheetnetError(f"{path}: the final {name}{layer} is not a number in every cell "
-                                    f"(training diverged, or the file was never calculated: try --engine fast)")
-            store.append(got if name == "W" else got[:, 0])
+    names = Layout(problem.structure).defined_names()
+
+    def final(name: str) -> np.ndarray:
+        block = names[f"{name}_final"]
+        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
+        if (codes != 0).any() or not np.isfinite(got).all():
+            raise SheetnetError(f"{path}: the final {name} is not a number in every cell "
+                                f"(training diverged, or the file was never calculated: try --engine fast)")
+        return got
+
+    layers = range(1, problem.structure.n_layers + 1)
+    weights, biases = [final(f"W{layer}") for layer in layers], [final(f"b{layer}")[:, 0] for layer in layers]
+    if problem.structure.conv:
+        problem.kernels, problem.kernel_bias = final("kernels"), final("kernel_bias")[:, 0]
     return problem, weights, biases
 
 
 def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray:
-    """The network's outputs for rows of inputs (evaluation mode: dropout is for training only)."""
+    """The network's outputs for rows of inputs (evaluation mode: dropout is for training only); with a
+    convolution, each row an image read row by row, through `problem`'s kernels first."""
+    from sheetnet.reference import convblock
     from sheetnet.reference.maths import features
     from sheetnet.reference.network import forward
 
@@ -44,14 +51,17 @@ def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray
     names = s.raw_names if s.features else s.input_names
     if rows.shape[1] != s.n_raw:
         raise SheetnetError(f"the network takes {s.n_raw} input(s) ({', '.join(names)}), got {rows.shape[1]}")
-    return forward(s, problem.hyper, features(s.features, rows), weights, biases)[("a", s.n_layers)]
+    x = features(s.features, rows)
+    if s.conv:
+        x = convblock.forward(s, problem.hyper, convblock.images(s, x), problem.kernels, problem.kernel_bias)["x"]
+    return forward(s, problem.hyper, x, weights, biases)[("a", s.n_layers)]
 
 
 def export(path: str | Path, engine: str = "fast") -> dict:
     """Final parameters and the network's description, ready for json.dump."""
     problem, weights, biases = final_parameters(path, engine)
     structure = asdict(problem.structure)
-    return {
+    result = {
         "format": "sheetnet-weights/1",
         "source": str(path),
         "network": {key: structure[key] for key in ("sizes", "activations", "loss", "input_names", "target_names")},
@@ -59,6 +69,18 @@ def export(path: str | Path, engine: str = "fast") -> dict:
         "layers": [{"weights": w.tolist(), "biases": b.tolist()} for w, b in zip(weights, biases, strict=True)],
         "how_to_use": "for each layer: a = activation(W @ a_previous + b); weights are out x in",
     }
+    if problem.structure.conv:
+        s = problem.structure
+        result["network"].update(image_shape=list(s.image_shape), conv_activation=s.conv_activation)
+        result["convolution"] = {
+            "kernels": problem.kernels.reshape(s.conv_filters, s.conv_kernel, s.conv_kernel).tolist(),
+            "biases": problem.kernel_bias.tolist(), "kernel": s.conv_kernel, "pool": s.pool,
+            "stride": 1, "padding": 0}
+        result["how_to_use"] = ("image (inputs read row by row as image_shape) -> each kernel slid over it (stride 1, "
+                                "no padding, not flipped, as torch's Conv2d) plus its bias -> conv_activation -> max "
+                                "pooling pool x pool (stride pool) -> flattened (filter, row, column) -> " +
+                                result["how_to_use"])
+    return result
 
 
 def write_export(path: str | Path, out: str | Path, force: bool, engine: str = "fast") -> None:

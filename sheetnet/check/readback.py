@@ -91,6 +91,9 @@ def problem_from_package(package: Package) -> Problem:
     drawing = read_block(package, layout.block("dr_x", 0, 0), "drawing") if layout.digits is not None else None
     states = {}
     if structure.carries_state:
+        if layout.conv is not None:
+            states.update({(kind, 0): read_block(package, layout.block(kind, 0, 0), f"starting {kind}, the kernels")
+                           for kind in layout.conv.parameters if state_of(kind)})
         for layer in range(1, structure.n_layers + 1):
             for kind in layout.layers.groups[layer]:
                 if state_of(kind):

@@ -37,8 +37,8 @@ def layer_input(problem: Problem, trace, prefix: str, layer: int, index: int) ->
         return trace.get(("bd_feat", 0, 0), trace[("bd_px", 0, 0)])
     if prefix == "dr_":
         return trace[("dr_in", 0, 0)]
-    if s.conv and prefix == "":  # the pooled maps, flattened
-        return trace[("x", 1, index)]
+    if s.conv and prefix in ("", "te_"):  # the pooled maps, flattened
+        return trace[(prefix + "x", 1, index)]
     inputs = network_inputs(problem)
     if prefix == "te_":
         return inputs[list(s.test_samples)]

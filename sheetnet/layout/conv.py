@@ -18,10 +18,12 @@ from sheetnet.model.options import state_names, state_of
 from sheetnet.model.problem import Structure
 
 CONV_SHEET = "Conv"
+TEST_SHEET = "Conv test"  # the held-out samples through the kernels of the steps they are measured at
 FIRST_BLOCK_ROW = 4
 FIRST_COLUMN = 3
 KERNELS, SAMPLES = "kernels", "samples"
 MAP_KINDS = ("kt", "cx", "cz", "cp", "cdz")  # tiled blocks: kernels, images, maps, pooled maps, map gradients
+TEST_KINDS = ("te_cx", "te_cz", "te_cp")
 
 
 class ConvLayout:
@@ -58,7 +60,11 @@ class ConvLayout:
         self.last_col = col - 1
 
     def kinds(self) -> list[str]:
-        return [*self.parameters, "kt", *self.tiles]
+        return [*self.parameters, "kt", *self.tiles, *(TEST_KINDS if self.structure.n_test else ())]
+
+    def test_top(self, step: int) -> int:
+        """The header row of the Conv test sheet's block for a measured step."""
+        return FIRST_BLOCK_ROW + self.structure.test_steps.index(step) * (2 + self.structure.n_test * self.image[0])
 
     def block_top(self, step: int) -> int:
         return FIRST_BLOCK_ROW + step * self.block_height
@@ -66,12 +72,14 @@ class ConvLayout:
     def header_row(self, step: int, band: str) -> int:
         return self.block_top(step) + (0 if band == KERNELS else 1 + self.kernel_rows)
 
-    def steps_of(self, kind: str) -> range:
+    def steps_of(self, kind: str):
         s = self.structure
+        if kind in TEST_KINDS:
+            return s.test_steps
         if kind in ("K", "kb", "kt", "cx", "cz", "cp"):
             return range(s.steps + 1) if kind != "kb" or s.train_biases else range(1)
-        if state_of(kind):
-            return range(1, s.steps + 1)
+        if state_of(kind):  # a continued workbook starts from its optimizer's state: input cells at step 0
+            return range(0 if s.carries_state else 1, s.steps + 1)
         return range(s.steps)  # gradients: dK, dkb, cdz
 
     def block(self, kind: str, step: int) -> Block:
@@ -84,12 +92,15 @@ class ConvLayout:
         if kind == "kt":
             return Tiles(CONV_SHEET, self.header_row(step, KERNELS) + 1, self.kernel_tiles_col, self.k,
                          self.filters * (self.k + 1) - 1, self.k, self.k, self.k, self.k + 1)
-        col, rows, cols, pitch = self.tiles[kind]
+        test = kind in TEST_KINDS
+        base = kind[3:] if test else kind
+        col, rows, cols, pitch = self.tiles[base]
         h = self.image[0]
-        batch = s.batch_size_at(step)
-        across = 1 if kind == "cx" else self.filters
-        return Tiles(CONV_SHEET, self.header_row(step, SAMPLES) + 1, col, (batch - 1) * h + rows,
-                     (across - 1) * pitch + cols, rows, cols, h, pitch)
+        count = s.n_test if test else s.batch_size_at(step)
+        across = 1 if base == "cx" else self.filters
+        return Tiles(TEST_SHEET if test else CONV_SHEET, (self.test_top(step) if test else
+                                                          self.header_row(step, SAMPLES)) + 1, col,
+                     (count - 1) * h + rows, (across - 1) * pitch + cols, rows, cols, h, pitch)
 
     def parameter_gradients(self) -> list[str]:
         return ["dK", "dkb"] if self.structure.train_biases else ["dK"]

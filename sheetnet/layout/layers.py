@@ -103,7 +103,7 @@ class LayerLayout:
             if s.classification:
                 kinds[FORWARD].append(("correct", 1))
         if s.n_test:  # the forward pass again, on the held-out samples
-            kinds[TEST] = [(TEST_PREFIX + kind, ncols) for kind, ncols in kinds[FORWARD] if kind != "x"]
+            kinds[TEST] = [(TEST_PREFIX + kind, ncols) for kind, ncols in kinds[FORWARD] if kind != "x" or s.conv]
         groups = {}
         for band, entries in kinds.items():
             col = FIRST_COLUMN
@@ -112,7 +112,7 @@ class LayerLayout:
                 col += ncols
         return groups
 
-    def steps_of(self, kind: str, layer: int) -> range:
+    def steps_of(self, kind: str, layer: int):
         """The steps at which a kind of block exists on a layer."""
         s = self.structure
         if kind in ("W", "gamma", "beta", "mu", "var", "rmean", "rvar"):
@@ -121,7 +121,9 @@ class LayerLayout:
             return range(s.steps + 1) if s.train_biases else range(1)
         if state_of(kind):
             return range(0 if s.carries_state else 1, s.steps + 1)
-        if self.groups[layer][kind].band in (FORWARD, DROPOUT, TEST):
+        if self.groups[layer][kind].band == TEST:
+            return s.test_steps
+        if self.groups[layer][kind].band in (FORWARD, DROPOUT):
             return range(s.steps + 1)
         return range(s.steps)  # gradients: dA, dz, dW, db
 

@@ -115,7 +115,7 @@ class Layout:
         if step > 0:  # the optimizer's state, then the kernels it moved
             keys += [(kind, 0, step) for kind in conv if state_of(kind)]
             keys += [(kind, 0, step) for kind in conv if kind in TRAINED]
-        keys += [(kind, 0, step) for kind in ("kt", "cx", "cz", "cp") if kind in conv]
+        keys += [(kind, 0, step) for kind in ("kt", "cx", "cz", "cp") if kind in conv]  # then the test kinds
         for layer in layers:
             keys += present([k for k in self.layers.groups[layer] if self.layers.groups[layer][k].band == "parameters"
                              and k not in late], layer)
@@ -124,6 +124,7 @@ class Layout:
             if "zc" in forward:  # the batch's mean and variance come between z and z - mean
                 forward[forward.index("zc"):forward.index("zc")] = ["mu", "var"]
             keys += present(forward, layer)
+        keys += [(kind, 0, step) for kind in conv if kind.startswith("te_")]
         for layer in layers:
             keys += present([k for k, g in self.layers.groups[layer].items() if g.band == "test"], layer)
         for layer in reversed(layers):
@@ -177,10 +178,10 @@ class Layout:
             names["test_inputs"] = self.inputs_block(test=True)
             names["test_targets"] = self.targets_block(test=True)
         names["loss_history"] = self.loss_history_block()
-        for kind in ("test_loss", "test_accuracy"):
+        for kind in ("test_loss", "test_accuracy"):  # the whole column (a convolution measures the last step only)
             if kind in self.training.columns:
-                first = self.block(kind, 0, 0)
-                names[f"{kind}_history"] = Block(first.sheet, first.row, first.col, s.steps + 1, 1)
+                names[f"{kind}_history"] = Block(TRAINING_SHEET, self.training.row(0), self.training.columns[kind][0],
+                                                 s.steps + 1, 1)
         if self.digits is not None:
             names["draw_input"] = self.block("dr_x", 0, 0)
             names["draw_probabilities"] = self.block("dr_prob", 0, 0)

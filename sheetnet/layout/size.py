@@ -35,7 +35,8 @@ class Size:
 
 def measure(layout: Layout) -> Size:
     s = layout.structure
-    sheets = ["About", "Data", *[f"Layer {i}" for i in range(1, s.n_layers + 1)], "Training"]
+    convolution = ["Conv", *(["Conv test"] if s.n_test else [])] if s.conv else []
+    sheets = ["About", "Data", *convolution, *[f"Layer {i}" for i in range(1, s.n_layers + 1)], "Training"]
     rows = layout.last_row()
     if layout.boundary is not None:
         sheets += ["Boundary", "Neurons"]

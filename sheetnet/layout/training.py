@@ -49,8 +49,10 @@ class TrainingLayout:
     def row(self, step: int) -> int:
         return self.header_row + 1 + step
 
-    def steps_of(self, kind: str) -> range:
+    def steps_of(self, kind: str):
         s = self.structure
+        if kind in ("test_loss", "test_accuracy"):
+            return s.test_steps
         if kind in column_names(s.optimizer):
             return range(1, s.steps + 1)
         if kind in ("gnorm", "gplot", *PER_UPDATE_COLUMNS):

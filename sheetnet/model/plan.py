@@ -127,16 +127,13 @@ def image_shape(cfg: Config, dataset: datasets.Dataset) -> tuple[int, int]:
     return shape
 
 
-def _check_conv(cfg: Config, n_test: int, features) -> None:
+def _check_conv(cfg: Config, features) -> None:
     """What a convolution does not (yet) combine with: one line each."""
     if cfg.network.batch_norm:
         raise SheetnetError("[network] batch_norm with conv_filters is not built: batch normalization here "
                             "normalises dense layers only; remove one of them")
     if features:
         raise SheetnetError("[data] features are computed from 2 inputs; a convolution reads images: remove one")
-    if n_test:
-        raise SheetnetError("[data] a test set (held_out, test_fraction) with conv_filters is not built yet: "
-                            "set held_out = 0 and test_fraction = 0")
     if cfg.init.scheme == "explicit":
         raise SheetnetError("[init] scheme = \"explicit\" gives no kernels: use \"he\" or \"xavier\" with "
                             "conv_filters")
@@ -303,7 +300,7 @@ def build_problem(cfg: Config, check=None) -> Problem:
     dataset, n_test = split(load_dataset(cfg), cfg.data.test_fraction, cfg.init.seed, cfg.data.held_out)
     features = _features(cfg, dataset)
     if cfg.network.conv_filters:
-        _check_conv(cfg, n_test, features)
+        _check_conv(cfg, features)
     sizes = _sizes(cfg, dataset, features)
     _check_targets(cfg.network.loss, dataset.targets)
     if cfg.network.output == "softmax" and sizes[-1] < 2:

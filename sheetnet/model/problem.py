@@ -80,6 +80,14 @@ class Structure:
         return self.conv_filters > 0
 
     @property
+    def test_steps(self) -> tuple[int, ...]:
+        """The steps whose parameters are measured on the test set: every step, or with a convolution the last
+        (a held-out digit through the Conv sheet costs ~500 cells a step)."""
+        if not self.n_test:
+            return ()
+        return (self.steps,) if self.conv else tuple(range(self.steps + 1))
+
+    @property
     def map_shape(self) -> tuple[int, int]:
         """(rows, columns) of each filter's map."""
         return self.image_shape[0] - self.conv_kernel + 1, self.image_shape[1] - self.conv_kernel + 1
@@ -236,7 +244,7 @@ class Structure:
         if len(shape) != 2 or not all(isinstance(v, int) and 1 <= v <= MAX_IMAGE_SIDE for v in shape) or \
                 not all(isinstance(v, int) and 1 <= v <= MAX_KERNEL for v in (self.conv_kernel, self.pool)) or \
                 self.conv_kernel > min(shape) or self.pool > min(self.map_shape) or \
-                self.conv_activation not in HIDDEN_ACTIVATIONS or self.batch_norm or self.n_test or self.features:
+                self.conv_activation not in HIDDEN_ACTIVATIONS or self.batch_norm or self.features:
             return [f"convolution {self.conv_filters} x {self.conv_kernel}, pool {self.pool}, image {shape!r}"]
         rows, cols = self.pooled_shape
         return [] if self.sizes and self.sizes[0] == self.conv_filters * rows * cols else [f"sizes {self.sizes!r}"]

@@ -39,7 +39,13 @@ def _test_pass(problem: Problem, trace: Trace, step: int, params) -> None:
     with the running statistics): their loss alone, no penalty."""
     s = problem.structure
     samples = list(s.test_samples)
-    values = forward(s, problem.hyper, network_inputs(problem)[samples], params.weights, params.biases,
+    x = network_inputs(problem)[samples]
+    if s.conv:
+        conv_values = convblock.forward(s, problem.hyper, convblock.images(s, x), params.get("K", 0),
+                                        params.get("kb", 0))
+        trace.update({("te_" + kind, 0, step): conv_values[kind] for kind in ("cx", "cz", "cp")})
+        x = trace[("te_x", 1, step)] = conv_values["x"]
+    values = forward(s, problem.hyper, x, params.weights, params.biases,
                      targets=problem.targets[samples], norms=params.norms(evaluation=True))
     for (kind, layer), value in values.items():
         trace[("te_" + kind, layer, step)] = value
@@ -227,7 +233,7 @@ def run(problem: Problem, observed=None) -> Trace:
         trace[("loss", 0, step)] = np.array([[loss]])
         if s.classification:
             trace[("accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
-        if s.n_test:
+        if step in s.test_steps:
             _test_pass(problem, trace, step, params)
         if step < s.steps:
             _train_step(problem, trace, step, values, params, optimizer, x, conv_values)

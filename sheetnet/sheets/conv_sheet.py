@@ -5,7 +5,7 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 
 from sheetnet.layout import FIRST_BLOCK_ROW
-from sheetnet.layout.conv import CONV_SHEET, KERNELS, SAMPLES
+from sheetnet.layout.conv import CONV_SHEET, KERNELS, SAMPLES, TEST_KINDS, TEST_SHEET
 from sheetnet.model.optimizers import OPTIMIZERS
 from sheetnet.sheets.about import update_words
 from sheetnet.sheets.headers import BAND_LEGEND, plural
@@ -54,11 +54,12 @@ def _step(writer, ws, step: int, headers) -> None:
     for n, sample in enumerate(s.samples_at(step)):
         writer.text(ws, samples_row + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
     for kind in conv.kinds():
-        if not layout.has(kind, 0, step):
+        if kind in TEST_KINDS or not layout.has(kind, 0, step):
             continue
         block = layout.block(kind, 0, step)
-        if step == 0 and kind in ("K", "kb"):
-            values = writer.problem.kernels if kind == "K" else writer.problem.kernel_bias[:, None]
+        if step == 0 and (kind in ("K", "kb") or (kind, 0) in writer.problem.states):
+            values = writer.problem.kernels if kind == "K" else writer.problem.kernel_bias[:, None] \
+                if kind == "kb" else writer.problem.states[(kind, 0)]
             for i, j, row, col in block.cells():
                 writer.put(ws, row, col, float(values[i, j]), "input")
             continue
@@ -94,3 +95,34 @@ def write_conv(writer) -> None:
     for col in range(3, writer.layout.conv.last_column() + 1):
         letter = get_column_letter(col)
         ws.column_dimensions[letter].width = widths.get(col, TILE_WIDTH)
+
+
+def write_conv_test(writer) -> None:
+    """The held-out samples through the kernels of each step they are measured at (the last)."""
+    s, layout = writer.structure, writer.layout
+    conv = layout.conv
+    ws = writer.wb.create_sheet(TEST_SHEET)
+    writer.text(ws, 1, 1, f"Convolution of the {plural(s.n_test, 'held-out sample')}, with the kernels of step "
+                f"{' and '.join(str(s.global_step(step)) for step in s.test_steps)}", TITLE_FONT)
+    writer.text(ws, 2, 1, "The same formulas as the Conv sheet's, on samples never trained on: their image, maps and "
+                "pooled maps. Layer 1's test rows read the pooled maps; the Training sheet shows the test loss and "
+                "accuracy of these steps.", SUBTITLE_FONT)
+    writer.text(ws, 3, 1, BAND_LEGEND, SUBTITLE_FONT)
+    for step in s.test_steps:
+        with writer.rows_of_step(step):
+            top = conv.test_top(step)
+            writer.text(ws, top, 1, f"step {s.global_step(step)}", style="step")
+            writer.text(ws, top, 2, "sample", style="header")
+            for kind in TEST_KINDS:
+                col, _, _, pitch = conv.tiles[kind[3:]]
+                for f in range(1 if kind == "te_cx" else s.conv_filters):
+                    writer.text(ws, top, col + f * pitch, TILE_TITLES[kind[3:]].format(f=f + 1), style="header")
+            for n, sample in enumerate(s.test_samples):
+                writer.text(ws, top + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
+            for kind in TEST_KINDS:
+                writer.write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
+    ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
+    ws.column_dimensions["A"].width = 9
+    ws.column_dimensions["B"].width = max(10, len(f"sample {s.n_samples + s.n_test}") + 2)
+    for col in range(3, conv.last_col + 1):
+        ws.column_dimensions[get_column_letter(col)].width = TILE_WIDTH

@@ -28,17 +28,24 @@ def _pooled_cell(s: Structure, m: int) -> tuple[int, int, int]:
 def conv_formula(layout: Layout, kind: str, step: int) -> Formula:
     """A Conv sheet block's formula: the kernels' tiles, the images, the maps, the pooled maps, the maps'
     gradients and the kernels' gradients (the updates are every parameter's: `sheets.updates`)."""
-    s, refs = layout.structure, Refs(layout, "Conv")
+    s = layout.structure
+    refs = Refs(layout, layout.block(kind, 0, step).sheet)
     h, w = s.image_shape
     k, p = s.conv_kernel, s.pool
     oh, ow = s.map_shape
     ph, pw = s.pooled_shape
-    block = lambda name, at=step: layout.block(name, 0, at)  # noqa: E731
+    test = kind.startswith("te_")
+    prefix = "te_" if test else ""
+    kind = kind[len(prefix):]
+
+    def block(name: str, at: int = step):
+        return layout.block((prefix if name in ("cx", "cz", "cp") else "") + name, 0, at)
+
     if kind == "kt":
         kernels = block("K")
         return lambda i, j: f"={refs.cell(kernels, j // (k + 1), i * k + j % (k + 1))}"
     if kind == "cx":
-        samples = Samples(refs, s.samples_at(step))
+        samples = Samples(refs, s.test_samples if test else s.samples_at(step))
         return lambda i, j: f"={refs.fixed(samples.inputs, samples.samples[i // h], (i % h) * w + j)}"
     if kind == "cz":
         images, tiles, bias = block("cx"), block("kt"), block("kb", step if s.train_biases else 0)
@@ -119,11 +126,12 @@ def _kernel_gradient(layout: Layout, refs: Refs, step: int) -> Formula:
     return formula
 
 
-def pooled_input(layout: Layout, sheet: str, step: int) -> Formula:
-    """Layer 1's input x[n, m]: the convolution's activation of pooled cell m of sample n."""
+def pooled_input(layout: Layout, sheet: str, step: int, test: bool = False) -> Formula:
+    """Layer 1's input x[n, m]: the convolution's activation of pooled cell m of sample n (of the batch, or of the
+    test set)."""
     s = layout.structure
     refs = Refs(layout, sheet)
-    pooled = layout.block("cp", 0, step)
+    pooled = layout.block("te_cp" if test else "cp", 0, step)
     forward = ACTIVATIONS[s.conv_activation].forward
     h, pw = s.image_shape[0], s.pooled_shape[1]
 

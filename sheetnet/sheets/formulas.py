@@ -91,6 +91,8 @@ def formula_for(layout: Layout, key: tuple[str, int, int]) -> Formula:
         return input_gradient(layout, sheet, step)
     if kind in (*TRAINED, "rmean", "rvar") or state_of(kind):
         return update_formula(Refs(layout, sheet), kind, layer, step)
+    if kind == TEST_PREFIX + "x":
+        return pooled_input(layout, sheet, step, test=True)
     if kind.startswith(TEST_PREFIX):
         return test_pass(layout, sheet, step).formula(kind[len(TEST_PREFIX):], layer)
     forward = layer_pass(layout, sheet, step)

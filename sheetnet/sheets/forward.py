@@ -186,5 +186,9 @@ def test_pass(layout: Layout, sheet: str, step: int) -> ForwardPass:
     def params(layer: int) -> tuple[Block, Block]:
         return layout.block("W", layer, step), layout.block("b", layer, step if s.train_biases else 0)
 
-    return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, norm=_norm(layout, step),
+    inputs = samples.row
+    if s.conv:  # the held-out samples' pooled maps, from the Conv test sheet
+        x = layout.block("te_x", 1, step)
+        inputs = lambda i: refs.row(x, i)  # noqa: E731
+    return ForwardPass(layout, refs, "te_", step, inputs, params, samples=samples, norm=_norm(layout, step),
                        stats=running_stats(layout, step))

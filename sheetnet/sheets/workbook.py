@@ -23,7 +23,7 @@ from sheetnet.layout import (
 from sheetnet.layout.cells import Tiles
 from sheetnet.model.problem import Problem
 from sheetnet.sheets.about import write_about
-from sheetnet.sheets.conv_sheet import write_conv
+from sheetnet.sheets.conv_sheet import write_conv, write_conv_test
 from sheetnet.sheets.digits import write_digit_sheets
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
@@ -158,6 +158,8 @@ class Writer:
         write_data(self)
         if self.layout.conv is not None:
             write_conv(self)
+            if self.structure.n_test:
+                write_conv_test(self)
         for layer in range(1, self.structure.n_layers + 1):
             write_layer(self, layer)
         write_training(self)
