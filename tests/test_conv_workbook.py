@@ -239,3 +239,23 @@ def test_predict_and_export_use_the_final_kernels(tmp_path):
     assert np.allclose(np.array(exported["convolution"]["kernels"]).reshape(2, 9), trace[("K", 0, s.steps)])
     result = CliRunner().invoke(main, ["predict", str(path), *["0.5"] * 63])
     assert result.exit_code == 2 and "takes 64 input(s)" in result.output
+
+
+def test_the_filters_and_draw_sheets_run_the_drawing_through_the_kernels(tmp_path):
+    """With the digits: a Filters sheet (kernels before and after, the drawing's maps and pooled maps), the Draw
+    sheet's dense pass reading them, Test digits from the last step's test pass; every cell checked, and a broken
+    map cell of the drawing is named."""
+    path = build(tmp_path, data={"builtin": "digits", "n": 40, "held_out": 8}, network={**CONV, "conv_filters": 3},
+                 training={"steps": 3, "batch_size": 8})
+    wb = load_workbook(path)
+    assert {"Conv", "Conv test", "Draw", "Test digits", "Filters"} <= set(wb.sheetnames)
+    assert "Weights" not in wb.sheetnames
+    assert api.check(path).ok
+    layout = Layout(readback.read_problem(path).structure)
+    block = layout.block("fl_z", 2, 0)
+    cell = wb[block.sheet][block.cell(3, 1)]
+    assert cell.value.startswith("=SUMPRODUCT(")
+    cell.value = f"=({cell.value[1:]})*1.5+0.1"
+    wb.save(path)
+    report = api.check(path, limit=100_000)
+    assert f"{block.sheet}!{block.cell(3, 1)}" in {f"{m.sheet}!{m.cell}" for m in report.mismatches}

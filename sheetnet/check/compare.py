@@ -83,8 +83,8 @@ def compared_keys(layout: Layout, diverged_at: int | None) -> list:
         kind, _, index = key
         if kind.startswith(("bd_", "nr_")):
             return not (index == 1 or kind == "nr_grid")
-        if kind.startswith(("dr_", "gl_", "wp_")):  # the final parameters' pictures; the initial weights stay
-            return kind == "wp_img" and index == 0
+        if kind.startswith(("dr_", "gl_", "wp_", "fl_")):  # the final parameters' pictures; the initial ones stay
+            return (kind == "wp_img" and index == 0) or (kind == "fl_kernel" and index == 0) or kind == "fl_img"
         if kind.startswith("gc_") or kind == "features":
             return True
         return index < diverged_at or (index == diverged_at and made_by_an_update(kind))

@@ -17,6 +17,7 @@ the pictures of the 2-input networks); ("dr_prob", 0, 0) 10 x 1; ("dr_pred", 0, 
 from __future__ import annotations
 
 from sheetnet.layout.cells import Block
+from sheetnet.layout.filters import FiltersLayout
 from sheetnet.layout.passes import pass_columns
 
 DRAW_SHEET = "Draw"
@@ -45,9 +46,12 @@ class DigitsLayout:
         self.structure = s = structure
         self.side = s.image_side
         self.pixels = self.side * self.side
-        self.pass_cols, self.pass_end = pass_columns(s, PASS_COL + self.pixels)
+        self.inputs = s.sizes[0]  # what the dense pass reads: the pixels, or the pooled maps of a convolution
+        self.pass_cols, self.pass_end = pass_columns(s, PASS_COL + self.inputs)
         self.shown = s.test_samples[:MAX_GALLERY] if s.n_test else ()
-        self.neurons = min(s.width(1), MAX_WEIGHT_PICTURES)
+        # a convolution's first dense layer reads pooled maps, not pixels: its kernels are pictured instead
+        self.neurons = 0 if s.conv else min(s.width(1), MAX_WEIGHT_PICTURES)
+        self.filters = FiltersLayout(s) if s.conv else None
 
     # --- Test digits: picture t's top-left cell; its three labels sit on the row above it ----------------
     def gallery_origin(self, t: int) -> tuple[int, int]:
@@ -66,7 +70,9 @@ class DigitsLayout:
         if kind == "dr_x":
             return Block(DRAW_SHEET, DRAW_TOP, DRAW_LEFT, side, side)
         if kind == "dr_in":
-            return Block(DRAW_SHEET, PASS_ROW, PASS_COL, 1, self.pixels)
+            return Block(DRAW_SHEET, PASS_ROW, PASS_COL, 1, self.inputs)
+        if kind.startswith("fl_") and self.filters is not None:
+            return self.filters.block(kind, layer, index)
         if kind == "dr_prob":
             return Block(DRAW_SHEET, DRAW_TOP, PROB_COL, self.structure.sizes[-1], 1)
         if kind == "dr_pred":
@@ -87,7 +93,8 @@ class DigitsLayout:
         raise KeyError((kind, layer, index))
 
     def draw_keys(self) -> list[tuple[str, int, int]]:
-        keys = [("dr_in", 0, 0)]
+        keys = self.filters.keys() if self.filters is not None else []
+        keys += [("dr_in", 0, 0)]
         keys += [("dr_" + kind, layer, 1) for kind, layer in self.pass_cols]
         return keys + [("dr_prob", 0, 0), ("dr_pred", 0, 0)]
 
@@ -101,4 +108,5 @@ class DigitsLayout:
 
     def last_row(self) -> int:
         return max(PASS_ROW, *(self.gallery_origin(t)[0] + self.side for t in range(len(self.shown))),
-                   self.weights_origin(max(self.neurons - 1, 0), 1)[0] + self.side)
+                   self.weights_origin(max(self.neurons - 1, 0), 1)[0] + self.side,
+                   self.filters.last_row() if self.filters is not None else 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sheetnet.model.options import state_of
+
 QUANTITY_NAMES = {
     "W": "weights W", "b": "biases b", "vel_W": "velocity of W", "vel_b": "velocity of b",
     "m_W": "first moment of W", "m_b": "first moment of b", "v_W": "second moment of W",
@@ -22,7 +24,12 @@ QUANTITY_NAMES = {
     "bd_z": "grid pass z", "bd_a": "grid pass activation", "bd_max": "grid pass max", "bd_exp": "grid pass exp",
     "bd_sum": "grid pass sum", "bd_grid": "decision boundary cell", "bd_class": "data point of a class",
     "bd_xtick": "x1 axis label", "bd_ytick": "x2 axis label", "nr_grid": "neuron picture cell",
+    "K": "kernels K", "kb": "kernel biases", "dK": "gradient dL/dK", "dkb": "gradient dL/d(kernel bias)",
+    "kt": "kernel tile", "cx": "image", "cz": "map z", "cp": "pooled map (max of z)", "cdz": "map gradient dL/dz",
+    "dx": "gradient dL/dx of the pooled inputs", "fl_img": "Filters: the drawing / 16",
+    "fl_kernel": "Filters: kernel picture", "fl_z": "Filters: map of the drawing", "fl_p": "Filters: pooled map",
 }
+CONV_TILES = ("cx", "cz", "cp", "cdz", "te_cx", "te_cz", "te_cp")
 GRADCHECK_RESULTS = ["loss with +epsilon", "loss with -epsilon", "finite difference", "analytic gradient",
                      "relative difference"]
 
@@ -46,6 +53,22 @@ def describe(layout, key: tuple[str, int, int], i: int, j: int) -> str:
     if kind == "wp_img":
         variant = "initial" if step == 0 else "final"
         return f"Weights: neuron {layer + 1}'s {variant} weights, row {i + 1}, column {j + 1}"
+    if kind.startswith("fl_"):
+        return f"{what}, filter {layer + 1}" + (" (final)" if kind == "fl_kernel" and step else "") + \
+            f", row {i + 1}, column {j + 1}"
+    if kind == "kt":
+        k = layout.structure.conv_kernel
+        return f"Conv: kernel tile, step {step}, filter {j // (k + 1) + 1}, row {i + 1}, column {j % (k + 1) + 1}"
+    if kind in CONV_TILES:
+        block = layout.block(kind, layer, step)
+        sample, row = divmod(i, block.pitch_rows)
+        tile, col = divmod(j, block.pitch_cols)
+        where = "test sample" if kind.startswith("te_") else "sample"
+        return f"Conv: {QUANTITY_NAMES.get(kind[3:] if kind.startswith('te_') else kind, kind)}, step {step}, " \
+               f"{where} {sample + 1} of the block" + (f", filter {tile + 1}" if kind[-2:] != "cx" else "") + \
+               f", row {row + 1}, column {col + 1}"
+    if layer == 0 and kind in ("K", "kb", "dK", "dkb") or state_of(kind) and layer == 0 and kind[-1] in "Kb":
+        return f"Conv: {QUANTITY_NAMES.get(kind, kind)}, step {step}, filter {i + 1}, weight {j + 1}"
     if kind == "nr_grid":
         return f"neuron picture, layer {layer}, neuron {step + 1}, row {i + 1}, column {j + 1}"
     if kind.startswith("bd_"):

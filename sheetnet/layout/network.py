@@ -68,7 +68,7 @@ class Layout:
             if self.boundary is None:
                 raise KeyError((kind, layer, step))
             return self.boundary.block(kind, layer, step)
-        if kind.startswith(("dr_", "gl_", "wp_")):
+        if kind.startswith(("dr_", "gl_", "wp_", "fl_")):
             if self.digits is None:
                 raise KeyError((kind, layer, step))
             return self.digits.block(kind, layer, step)

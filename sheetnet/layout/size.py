@@ -45,7 +45,7 @@ def measure(layout: Layout) -> Size:
     if layout.gradcheck is not None:
         sheets.append("Gradient check")
     if layout.digits is not None:
-        sheets += ["Draw", *(["Test digits"] if layout.digits.shown else []), "Weights"]
+        sheets += ["Draw", *(["Test digits"] if layout.digits.shown else []), "Filters" if s.conv else "Weights"]
     hidden = ["Grid passes"] if layout.boundary is not None else []
     return Size(sheets + hidden + ["sheetnet"], layout.formula_count(), rows, layout.last_column())
 

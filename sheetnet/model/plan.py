@@ -278,7 +278,7 @@ def _conv_fields(cfg: Config, dataset: datasets.Dataset) -> dict:
         return {}
     return {"conv_filters": net.conv_filters, "conv_kernel": net.conv_kernel, "pool": net.pool,
             "image_shape": image_shape(cfg, dataset), "conv_activation": cfg.conv_activation,
-            "gradient_check": False, "image_side": 0}
+            "gradient_check": False}
 
 
 def _image_side(dataset: datasets.Dataset, features) -> int:

@@ -26,6 +26,15 @@ SHEET_TEXT = {
                    "misread ones in red.",
     "Weights": "each first-layer neuron's 64 weights as a picture, before and after training: the strokes it "
                "looks for.",
+    "Conv": "the convolution, one block of rows per step. A kernel is a small grid of weights; sliding it over the "
+            "image and taking, at each position, the sum of kernel x pixels under it (one SUMPRODUCT) plus a bias "
+            "gives a map: large where the image has the kernel's pattern, wherever it is. Max pooling keeps the "
+            "largest value of each small window of the map: the pattern was there, give or take a pixel. Backward, "
+            "a pooled value's gradient goes to the one cell that won its window, and each kernel weight's gradient "
+            "sums, over every sample and position, the map's gradient times the pixel that weight met.",
+    "Conv test": "the held-out images through the last step's kernels, as on the Conv sheet.",
+    "Filters": "each kernel as a picture before and after training, and its map of the digit you draw on the Draw "
+               "sheet: watch which filters fire on which strokes.",
 }
 LAYER_TEXT = ("the {role}: one block of rows per training step, in three bands: the parameters W (a row per neuron) "
               "and b with their gradients dL/dW and dL/db; the forward pass z = W·a + b and a = f(z), one row per "
@@ -46,12 +55,17 @@ def update_words(optimizer: str) -> str:
 def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
     s = layout.structure
     hidden = ", ".join(f"{w} {a}" for w, a in zip(s.sizes[1:-1], s.activations[:-1], strict=True))
+    layers = f"hidden {'layer' if s.n_layers == 2 else 'layers'}: {hidden} -> " if hidden else ""
+    inputs = plural(s.sizes[0], "input")
+    if s.conv:
+        (h, w), k, (oh, ow), (ph, pw) = s.image_shape, s.conv_kernel, s.map_shape, s.pooled_shape
+        inputs = (f"{h}x{w} image -> {plural(s.conv_filters, 'kernel')} of {k}x{k} -> maps of {oh}x{ow} -> max pool "
+                  f"{s.pool}x{s.pool} to {ph}x{pw} -> {s.conv_activation} -> {s.sizes[0]} values")
     batch = "the whole dataset every step" if s.batches is None else (
         f"mini-batches of {len(s.batches[0])} ({'a fixed shuffle' if s.shuffle else 'consecutive rows of Data'}; "
         f"step k uses batch k mod {len(s.batches)})")
     lines = [
-        ("network", f"{plural(s.sizes[0], 'input')} -> hidden {'layer' if s.n_layers == 2 else 'layers'}: {hidden}"
-                    f" -> {plural(s.sizes[-1], 'output')} ({s.activations[-1]})"),
+        ("network", f"{inputs} -> {layers}{plural(s.sizes[-1], 'output')} ({s.activations[-1]})"),
         ("loss", LOSSES[s.loss].words),
         ("training", f"{plural(s.steps, 'step')} of {s.optimizer}, {batch}"),
         ("data", f"{plural(s.n_samples, 'sample')} ({s.dataset})"),
@@ -77,6 +91,10 @@ def _network_lines(layout: Layout, formula_cells: int) -> list[tuple[str, str]]:
 def _sheet_lines(layout: Layout, extra_sheets: list[str]) -> list[tuple[str, str]]:
     s = layout.structure
     lines = [("Data", SHEET_TEXT["Data"])]
+    if s.conv:
+        lines.append(("Conv", SHEET_TEXT["Conv"]))
+        if s.n_test:
+            lines.append(("Conv test", SHEET_TEXT["Conv test"]))
     for layer in range(1, s.n_layers + 1):
         output = layer == s.n_layers
         lines.append((f"Layer {layer}", LAYER_TEXT.format(

@@ -28,6 +28,7 @@ from sheetnet.layout.digits import (
     WEIGHT_PAIRS_PER_ROW,
     WEIGHTS_SHEET,
 )
+from sheetnet.sheets.filters import FILTERS_SHEET, filters_formula, write_filters
 from sheetnet.sheets.forward import ForwardPass, running_stats
 from sheetnet.sheets.headers import column_headers, neuron_names
 from sheetnet.sheets.refs import Refs
@@ -68,6 +69,8 @@ def digit_formula(layout, key):
     s, dl = layout.structure, layout.digits
     kind, layer, index = key
     last = s.n_layers
+    if kind.startswith("fl_") or (kind == "dr_in" and s.conv):
+        return filters_formula(layout, key)
     if kind == "dr_in":
         refs, grid, side = Refs(layout, DRAW_SHEET), dl.block("dr_x", 0, 0), dl.side
         return lambda i, j: f"={refs.fixed(grid, j // side, j % side)}/{GREY_LEVELS}"
@@ -278,5 +281,8 @@ def write_digit_sheets(writer) -> list[str]:
     if writer.layout.digits.shown:
         write_gallery(writer)
         sheets.append(GALLERY_SHEET)
+    if writer.structure.conv:  # the kernels and the maps of the drawing stand where the first layer's weights would
+        write_filters(writer, lambda ws, key, role: _write(writer, ws, key, role))
+        return [*sheets, FILTERS_SHEET]
     write_weights(writer)
     return [*sheets, WEIGHTS_SHEET]
