@@ -73,7 +73,8 @@ def test_deep_sigmoid_example_shows_vanishing_gradients():
     assert norms[0] < norms[-1] / 1000  # the first layer's gradient is orders of magnitude smaller
 
 
-@pytest.mark.parametrize("name", example_params(slow=("digits",)))  # digits: 660,000 cells, in the whole suite
+# digits: 660,000 cells, digits-cnn 982,000, digits-filters 417,000: in the whole suite
+@pytest.mark.parametrize("name", example_params(slow=("digits", "digits-cnn", "digits-filters")))
 def test_regenerate_without_options_reproduces_every_example(tmp_path, name):
     """Everything a workbook holds survives regenerate: data, parameters, hyper-parameters, batches,
     dropout masks, gradient-check choices - the rebuilt file is byte for byte the original."""
@@ -105,7 +106,7 @@ def test_the_numbers_the_readme_states_are_measured(name, change, to, see, befor
     assert f"`{name}.xlsx`" in readme
 
 
-@pytest.mark.parametrize("name", example_params(slow=("digits",)))
+@pytest.mark.parametrize("name", example_params(slow=("digits", "digits-cnn", "digits-filters")))
 def test_every_example_as_the_code_writes_it_checks_clean_and_is_committed(name, written_example):
     """Every cell of every example as the current code writes it, by the fast engine, against the reference; and
     workbooks/ holds exactly that file (else it is stale: `sheetnet examples --force` rewrites it)."""

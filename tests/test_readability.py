@@ -61,6 +61,11 @@ def test_step_0_of_every_layer_sheet_fits_on_the_first_screen(name):
     """Parameters, forward pass and backward pass of step 0, with their labels, on one 1920 x 1080 screen."""
     path = REPO / "workbooks" / f"{name}.xlsx"
     layout = Layout(readback.read_problem(path).structure)
+    if layout.structure.conv:  # the kernels and the maps of a drawing, two filters side by side
+        filters = layout.digits.filters
+        assert _screen_width(path, "Filters", filters.last_column()) <= SCREEN_WIDTH
+        assert _screen_width(path, "Conv", layout.conv.kernel_tiles_col - 1) <= SCREEN_WIDTH  # the kernels' rows
+        return
     if layout.structure.image_side:  # 64 pixels make Layer 1 64 weights wide: the Weights sheet draws them instead
         digits = layout.digits
         last = digits.block("wp_img", min(digits.neurons, 4) - 1, 1)

@@ -61,6 +61,8 @@ def changed(problem: Problem, change: str, to: float) -> Problem:
     for target in targets(change):
         if target in result.hyper:
             result.hyper[target] = float(to)
+        elif target == "K":  # every initial kernel weight of a convolution
+            result.kernels = np.full_like(result.kernels, float(to))
         else:
             layer = int(target[1:])
             result.weights[layer - 1] = np.full_like(result.weights[layer - 1], float(to))
@@ -71,8 +73,9 @@ def _cell(layout: Layout, change: str) -> str:
     if change in layout.hyper_names:
         block = layout.hyper_block(change)
         return f"{change} ({quote_sheet(block.sheet)}!{block.cell()})"
-    blocks = [layout.block("W", int(target[1:]), 0) for target in targets(change)]
-    layers = " and ".join(f"Layer {target[1:]}" for target in targets(change))
+    blocks = [layout.block("K", 0, 0) if target == "K" else layout.block("W", int(target[1:]), 0)
+              for target in targets(change)]
+    layers = " and ".join("the kernels" if target == "K" else f"Layer {target[1:]}" for target in targets(change))
     places = ", ".join(f"{quote_sheet(block.sheet)}!{block.area()}" for block in blocks)
     return f"every initial weight of {layers} ({places})"
 
@@ -87,8 +90,8 @@ def valid(problem: Problem, change: str) -> bool:
     if len(names) == 1 and names[0] in problem.hyper:
         return True
     layers = problem.structure.n_layers
-    return bool(names) and all(name[:1] == "W" and name[1:].isdigit() and 1 <= int(name[1:]) <= layers
-                               for name in names)
+    return bool(names) and all((name[:1] == "W" and name[1:].isdigit() and 1 <= int(name[1:]) <= layers)
+                               or (name == "K" and problem.structure.conv) for name in names)
 
 
 SYMMETRY_WHY = ("With every weight equal, the hidden neurons of a layer compute the same thing and get the same "
