@@ -41,6 +41,29 @@ SCR = "sheetnet/evaluate/screen.py"
 XT = "sheetnet/evaluate/xmltext.py"
 RW = "sheetnet/sheets/rowtemplate.py"
 
+CV = "sheetnet/sheets/convformulas.py"
+RCB = "sheetnet/reference/convblock.py"
+
+CONV = [
+    (CV, 'f"+{refs.cell(bias, f)}"', '""', "a map without its kernel's bias"),
+    (CV, 'return lambda i, j: f"={refs.cell(kernels, j // (k + 1), i * k + j % (k + 1))}"',
+     'return lambda i, j: f"={refs.cell(kernels, j // (k + 1), (j % (k + 1)) * k + i)}"', "kernel tiles transposed"),
+    (CV, 'return f"=MAX({refs.area_of(maps, top, left, top + p - 1, left + p - 1)})"',
+     'return f"=MIN({refs.area_of(maps, top, left, top + p - 1, left + p - 1)})"', "min pooling"),
+    (CV, 'condition = tests[0] if len(tests) == 1 else f"AND({\',\'.join(tests)})"', 'condition = tests[0]',
+     "every tied cell of a window takes the gradient"),
+    (CV, "r, c = divmod(q, k)", "c, r = divmod(q, k)", "kernel gradient shifted by (column, row)"),
+    (CV, 'return text + (l2_gradient(weight) if s.use_l2 else "")', 'return text + ("" if s.use_l2 else "")',
+     "kernels' gradient without the L2 penalty"),
+    (CV, 'return f, rest // cols, rest % cols', 'return f, rest % rows, rest // rows', "flattened column by column"),
+    (CV, '"+".join(f"{refs.cell(dz, n, q)}*{refs.cell(weights, q, m)}" for q in range(width))',
+     '"+".join(f"{refs.cell(dz, n, q)}" for q in range(width))', "dL/dx without the weights"),
+    (RCB, "grad_z = conv.unpool(grad_pooled, values[\"winner\"], z.shape, s.pool) * derivative(s.conv_activation, z, a, slope)",
+     "grad_z = conv.unpool(grad_pooled, values[\"winner\"], z.shape, s.pool)", "reference: no activation slope"),
+    (RCB, '"cp": conv.max_pool(z, s.pool)[0]', '"cp": pooled', "reference: pooled cells after the activation"),
+    (RCB, "grad_k = grad_k + 2.0 * hyper[\"l2_penalty\"] * kernels", "grad_k = grad_k", "reference: no L2 on kernels"),
+]
+
 WRITER = [
     (A, 'forward=lambda c: f"IF({c.z}>0,{c.z},0)"', 'forward=lambda c: f"IF({c.z}>0,{c.z},{c.z})"', "ReLU lets negatives through"),
     (A, 'backward=lambda c: f"IF({c.z}>0,{c.da},0)"', 'backward=lambda c: f"IF({c.z}<0,{c.da},0)"', "ReLU's slope on the wrong side"),
@@ -226,7 +249,7 @@ READER = [
 
 MUTANTS = ([(*m, "writer") for m in WRITER] + [(*m, "reference") for m in REFERENCE]
            + [(*m, "fast") for m in FAST] + [(*m, "checker") for m in CHECKER]
-           + [(*m, "reader") for m in READER])
+           + [(*m, "reader") for m in READER] + [(*m, "conv") for m in CONV])
 
 _CHECKS = ["tests/test_hand_computed.py", "tests/test_learner_sheets.py", "tests/test_independence.py",
            "tests/test_promises.py", "tests/test_tamper.py", "tests/test_workbook.py", "tests/test_digits.py",
@@ -238,6 +261,7 @@ GROUP_TESTS = {
     "fast": ["tests/test_fast_engine.py", "tests/test_hand_computed.py", "tests/test_tamper.py"],
     "reader": ["tests/test_rowtemplate.py", "tests/test_formula_scan.py", "tests/test_hostile.py", "tests/test_bad_input.py",
                "tests/test_fast_engine.py", "tests/test_hand_computed.py"],
+    "conv": ["tests/test_conv_workbook.py", "tests/test_convolution.py"],
     "checker": ["tests/test_promises.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
                 "tests/test_examples.py"],
 }
