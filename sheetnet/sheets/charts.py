@@ -69,6 +69,10 @@ def training_charts(writer, ws, chart_col: int) -> None:
         accuracy.y_axis.scaling.min, accuracy.y_axis.scaling.max = 0, 1
         accuracy.y_axis.number_format = "0%"
         charts.append(accuracy)
+    if len(s.test_steps) == 1:  # a convolution measures the test set at the last step: a point, not a line
+        for chart in charts:
+            for series in chart.series[1:]:
+                series.marker.symbol, series.marker.size = "circle", 7
     col, width = training.columns["gplot"]
     series = [(col + j, f"layer {j + 1}") for j in range(width)]
     if "tnorm" in training.columns:  # with clipping: the norm the clip_norm is compared with
