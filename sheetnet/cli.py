@@ -6,6 +6,7 @@ import errno
 import functools
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -23,10 +24,19 @@ from sheetnet.evaluate.engines import ENGINES
 from sheetnet.model import config
 from sheetnet.model import options as choices
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 def _one_line(text: str) -> str:
-    """A message on one line, whatever a path or a value in it holds."""
-    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+    """A message on one line, whatever a path or a value in it holds: line breaks and every other control character
+    (a terminal escape that retitles the window, a carriage return that writes a fake "OK" over the line) shown
+    as an escape, never sent to the terminal."""
+    return _CONTROL.sub(lambda m: {"\r": "\\r", "\n": "\\n"}.get(m.group(), f"\\x{ord(m.group()):02x}"), str(text))
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    """Print one message line; a path or a name in it cannot move the cursor or print a line of its own."""
+    click.echo(_one_line(text), err=err)
 
 
 def _environment(exc: OSError) -> str:
@@ -50,21 +60,24 @@ def _user_errors(func):
                 warnings.simplefilter("ignore", RuntimeWarning)  # overflow in a diverging network is reported
                 return func(*args, **kwargs)
         except SheetnetError as exc:
-            click.echo(f"sheetnet: error: {_one_line(exc)}", err=True)
+            _echo(f"sheetnet: error: {_one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("sheetnet: interrupted; no file was changed", err=True)
+            _echo("sheetnet: interrupted; no file was changed", err=True)
             sys.exit(130)
+        except RecursionError:  # only pathological input nests this deep (formulas, TOML, XML): not a bug
+            _echo("sheetnet: error: the input is nested too deeply to read (hundreds of levels)", err=True)
+            sys.exit(2)
         except MemoryError:
-            click.echo("sheetnet: error: out of memory (the workbook is too large for this machine)", err=True)
+            _echo("sheetnet: error: out of memory (the workbook is too large for this machine)", err=True)
             sys.exit(2)
         except OSError as exc:  # the user's machine, not a bug: a full disk, a read-only folder
-            click.echo(f"sheetnet: error: {_one_line(_environment(exc))}", err=True)
+            _echo(f"sheetnet: error: {_one_line(_environment(exc))}", err=True)
             sys.exit(2)
         except Exception as exc:  # a bug, not bad input: one line, and the traceback on request
             if os.environ.get("SHEETNET_DEBUG"):
                 raise
-            click.echo(f"sheetnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            _echo(f"sheetnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
                        f"(please report it; SHEETNET_DEBUG=1 shows the traceback)", err=True)
             sys.exit(3)
 
@@ -173,10 +186,10 @@ class _Commands(click.Group):
             sys.exit(done.exit_code)
         except click.UsageError as exc:
             where = f"sheetnet {exc.ctx.info_name}: " if exc.ctx is not None and exc.ctx.parent else "sheetnet: "
-            click.echo(f"{where}error: {_one_line(exc.format_message())} (see --help)", err=True)
+            _echo(f"{where}error: {_one_line(exc.format_message())} (see --help)", err=True)
             sys.exit(2)
         except click.Abort:
-            click.echo("sheetnet: interrupted; no file was changed", err=True)
+            _echo("sheetnet: interrupted; no file was changed", err=True)
             sys.exit(130)
 
 
@@ -207,13 +220,13 @@ def new(dataset, out, config_path, data, force, **options) -> None:
 
     check_writable(Path(out), force)
     problem, size, warnings = api.prepare(cfg)
-    click.echo(f"{out}: {size.summary()}")
+    _echo(f"{out}: {size.summary()}")
     for warning in warnings:
-        click.echo(f"sheetnet: warning: {warning}", err=True)
+        _echo(f"sheetnet: warning: {warning}", err=True)
     started = time.perf_counter()
     with progress.bar("writing", size.formula_cells) as update:
         count = api.write(problem, out, force=force, progress=update)
-    click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s")
+    _echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s")
 
 
 @main.command()
@@ -229,9 +242,9 @@ def check(path, engine) -> None:
             report = api.check(path, engine)
     else:
         report = api.check(path, engine, progress=progress.phase_callback("checking"))
-    click.echo(report.verdict() + f" [{time.perf_counter() - started:.1f} s]")
+    _echo(report.verdict() + f" [{time.perf_counter() - started:.1f} s]")
     for line in report.details():
-        click.echo(line)
+        _echo(line)
     if not report.ok:
         sys.exit(1)
 
@@ -252,7 +265,7 @@ def regenerate(path, out, force, **options) -> None:
                             f"or --force to replace it")
     started = time.perf_counter()
     count, kept = regen.regenerate(Path(path), target, _overrides(**options), force=force)
-    click.echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
+    _echo(f"wrote {target}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; kept {kept}")
 
 
 @main.command(name="continue")
@@ -269,7 +282,7 @@ def continue_(path, out, steps, force) -> None:
         raise SheetnetError(f"--steps must be 1 to {config.MAX_STEPS:,}, got {steps}")
     started = time.perf_counter()
     count, where = continuation.continue_training(Path(path), Path(out), steps, force=force)
-    click.echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; {where}")
+    _echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; {where}")
 
 
 @main.command()
@@ -278,8 +291,8 @@ def datasets() -> None:
     from sheetnet.model.datasets import BUILTIN_DESCRIPTIONS
 
     for name, text in BUILTIN_DESCRIPTIONS.items():
-        click.echo(f"{name:8} {text}")
-    click.echo("csv      your own file: --data points.csv; one row per sample, the last column(s) are targets,"
+        _echo(f"{name:8} {text}")
+    _echo("csv      your own file: --data points.csv; one row per sample, the last column(s) are targets,"
                " an optional header row names the columns")
 
 
@@ -302,10 +315,10 @@ def predict_command(path, inputs, engine) -> None:
     problem, weights, biases = use.final_parameters(path, engine)
     outputs = use.predict(problem, weights, biases, [values])[0]
     names = problem.structure.target_names
-    click.echo("  ".join(f"{name} = {value:.6g}" for name, value in zip(names, outputs, strict=True)))
+    _echo("  ".join(f"{name} = {value:.6g}" for name, value in zip(names, outputs, strict=True)))
     if problem.structure.classification:
         label = int(outputs.argmax()) if len(outputs) > 1 else int(outputs[0] > 0.5)
-        click.echo(f"predicted class: {label}")
+        _echo(f"predicted class: {label}")
 
 
 @main.command(name="export")
@@ -320,7 +333,7 @@ def export_command(path, out, engine, force) -> None:
     from sheetnet.api import use
 
     use.write_export(path, out, force, engine)
-    click.echo(f"wrote {out}")
+    _echo(f"wrote {out}")
 
 
 @main.command(name="examples")
@@ -331,7 +344,7 @@ def export_command(path, out, engine, force) -> None:
 @_user_errors
 def examples_command(folder, engine, no_check, force) -> None:
     """Regenerate every example workbook into DIR and check each one."""
-    failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=click.echo,
+    failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=_echo,
                                            force=force)
     if failed:
         sys.exit(1)

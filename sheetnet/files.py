@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import io
 import os
 import posixpath
@@ -114,12 +115,20 @@ def _writer_alive(pid: int) -> bool:
     return True
 
 
+def _temp_prefix(path: Path) -> str:
+    """The start of a temporary file's name for `path`: short whatever the target's length (a 250-byte name still
+    leaves room), and named after sheetnet and a digest of the target, so no file a user made looks like one."""
+    return f".sheetnet-{hashlib.sha256(path.name.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}-"
+
+
 def _clean_leftovers(path: Path) -> None:
-    """Remove temporary files an interrupted write (a kill -9) left beside `path`: those whose writing process
-    (its id is in the name) has ended, so a concurrent writer's file in progress is never touched."""
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid_text = leftover.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid_text.isdigit() and _writer_alive(int(pid_text)):
+    """Remove temporary files an interrupted write (a kill -9) left beside `path`: exactly our names for this
+    target, whose writing process (its id is in the name) has ended; a concurrent writer's file is never touched."""
+    prefix = _temp_prefix(path)
+    ours = re.compile(re.escape(prefix) + r"([0-9]+)-[a-z0-9_]{8}\.tmp")
+    for leftover in path.parent.glob(glob.escape(prefix) + "*.tmp"):
+        match = ours.fullmatch(leftover.name)
+        if match is None or _writer_alive(int(match.group(1))):
             continue
         with contextlib.suppress(OSError):
             leftover.unlink()
@@ -157,7 +166,7 @@ def write_atomic(path: Path, data: bytes, force: bool = False) -> None:
     check_writable(path, force)
     _clean_leftovers(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}-", suffix=".tmp", dir=path.parent)
     except OSError as exc:  # a read-only folder, a full disk: name the file the user asked for
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:

@@ -576,12 +576,41 @@ def test_leftovers_of_a_killed_write_are_removed_but_a_running_writer_is_left_al
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True, check=True)
-    dead = tmp_path / f".a.xlsx.{finished.stdout.strip()}.abc123.tmp"
-    running = tmp_path / f".a.xlsx.{os.getpid()}.def456.tmp"
-    for leftover in (dead, running):
+    from sheetnet.files import _temp_prefix
+
+    prefix = _temp_prefix(tmp_path / "a.xlsx")
+    dead = tmp_path / f"{prefix}{finished.stdout.strip()}-abc123de.tmp"
+    running = tmp_path / f"{prefix}{os.getpid()}-def456gh.tmp"
+    # a user's own files that merely look like temporary ones (issue 25, class 9): never deleted
+    users = [tmp_path / f".a.xlsx.{finished.stdout.strip()}.abc123.tmp", tmp_path / f"{prefix}notes.tmp",
+             tmp_path / f"{prefix}{finished.stdout.strip()}-abc123de.tmp.bak"]
+    for leftover in (dead, running, *users):
         leftover.write_bytes(b"half a workbook")
     assert run("new", "xor", "-o", tmp_path / "a.xlsx").exit_code == 0
     assert not dead.exists() and running.exists()
+    assert all(user.exists() for user in users)
+
+
+@pytest.mark.parametrize("length", [234, 245, 251])
+def test_an_output_name_up_to_the_file_system_limit_is_written(tmp_path, length):
+    """A name of 234-255 bytes used to be refused because the temporary name was longer (issue 25, class 9)."""
+    out = tmp_path / ("n" * (length - 5) + ".xlsx")
+    result = run("new", "xor", "-o", out, "--steps", "2")
+    assert result.exit_code == 0, result.output
+    assert out.exists() and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+@pytest.mark.parametrize("name", ["bad\nOK fake.xlsx", "title\x1b]0;owned\x07.xlsx", "cr\rOK.xlsx"])
+def test_a_name_with_control_characters_is_printed_escaped_on_one_line(tmp_path, name):
+    """Newlines and terminal escapes in a file name are shown as escapes (issue 25, class 9): a name cannot print a
+    fake OK line or retitle the terminal, and it does not end in an internal error."""
+    out = tmp_path / name
+    result = run("new", "xor", "-o", out, "--steps", "2")
+    assert result.exit_code == 0, result.output
+    assert not any(ch in result.output for ch in "\x1b\x07\r")
+    assert all(line.startswith((str(tmp_path)[:5], "wrote")) for line in result.output.strip().splitlines())
+    result = run("check", out)
+    assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 1, result.output
 
 
 def test_a_file_swapped_after_screening_is_never_read(attack, tmp_path, monkeypatch, good):

@@ -152,3 +152,18 @@ def test_stale_helper_really_changes_values(soffice, tmp_path):
     archive = zipfile.ZipFile(io.BytesIO(stale.read_bytes()))
     parts = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
     assert sum(part.count(b"<v>999</v>") for part in parts) > 100
+
+
+def test_a_libreoffice_timeout_names_the_users_file_not_the_private_copy(monkeypatch, tmp_path):
+    """`check --engine libreoffice` hands LibreOffice a private copy; the message names the file the user gave
+    (issue 25, class 9)."""
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(600)\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(libreoffice, "soffice_path", lambda: str(fake))
+    monkeypatch.setenv(libreoffice.TIMEOUT_VARIABLE, "2")
+    path = build(tmp_path, training={"steps": 1})
+    with pytest.raises(SheetnetError) as raised:
+        api.check(path, "libreoffice")
+    assert str(raised.value).startswith(f"{path}: LibreOffice did not finish within 2 s")
+    assert "sheetnet-copy-" not in str(raised.value)

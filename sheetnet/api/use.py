@@ -18,7 +18,8 @@ from sheetnet.model.problem import Problem
 
 def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, list[np.ndarray], list[np.ndarray]]:
     """The workbook's weights and biases after the last step, as an engine computes them from the file. With a
-    convolution the returned problem's `kernels` and `kernel_bias` are the final ones too."""
+    convolution the returned problem's `kernels` and `kernel_bias` are the final ones too, and with batch
+    normalization its `norms` (gamma, beta, running mean and variance)."""
     package = read_package(path)
     problem = readback.problem_from_package(package)
     values = engines.evaluate(path, engine, package)
@@ -36,6 +37,13 @@ def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, l
     weights, biases = [final(f"W{layer}") for layer in layers], [final(f"b{layer}")[:, 0] for layer in layers]
     if problem.structure.conv:
         problem.kernels, problem.kernel_bias = final("kernels"), final("kernel_bias")[:, 0]
+    layout, last = Layout(problem.structure), problem.structure.steps
+    for kind, layer in list(problem.norms):  # batch normalization's final gamma, beta and running statistics
+        block = layout.block(kind, layer, last)
+        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
+        if (codes != 0).any() or not np.isfinite(got).all():
+            raise SheetnetError(f"{path}: the final {kind} of layer {layer} is not a number in every cell")
+        problem.norms[(kind, layer)] = got
     return problem, weights, biases
 
 
@@ -45,6 +53,7 @@ def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray
     from sheetnet.reference import convblock
     from sheetnet.reference.maths import features
     from sheetnet.reference.network import forward
+    from sheetnet.reference.normalisation import Norm
 
     s = problem.structure
     rows = np.atleast_2d(np.asarray(inputs, dtype=float))
@@ -54,7 +63,9 @@ def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray
     x = features(s.features, rows)
     if s.conv:
         x = convblock.forward(s, problem.hyper, convblock.images(s, x), problem.kernels, problem.kernel_bias)["x"]
-    return forward(s, problem.hyper, x, weights, biases)[("a", s.n_layers)]
+    norms = {layer: Norm(*(problem.norms[(kind, layer)][:, 0] for kind in ("gamma", "beta", "rmean", "rvar")))
+             for layer in range(1, s.n_layers) if s.normalised(layer)}  # evaluation mode: the running statistics
+    return forward(s, problem.hyper, x, weights, biases, norms=norms or None)[("a", s.n_layers)]
 
 
 def export(path: str | Path, engine: str = "fast") -> dict:

@@ -51,7 +51,7 @@ def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridV
             model = formulas.ExcelModel().loads(str(path)).finish()
             solution = model.calculate()
         except Exception as exc:  # formulas raises many kinds on unusual workbooks
-            raise SheetnetError(f"{path}: the formulas engine could not evaluate it ({exc})") from None
+            raise SheetnetError(f"{package.path}: the formulas engine could not evaluate it ({exc})") from None
     names = {name.upper(): name for name in package.sheet_order}
     cells: dict[str, dict] = {name: {} for name in package.sheet_order}
     for key, ranges in solution.items():
@@ -77,7 +77,11 @@ def evaluate(path: str | Path, engine: str, package: Package | None = None, prog
     if engine == "fast":
         from sheetnet.evaluate.fast.evaluate import evaluate_package
 
-        return evaluate_package(package, progress)
+        try:
+            return evaluate_package(package, progress)
+        except RecursionError:  # a formula hundreds of parentheses or IFs deep, or a sum of thousands of terms
+            raise SheetnetError(f"{path}: a formula is nested too deeply for the fast engine (hundreds of levels, "
+                                f"or a sum of thousands of terms); no sheetnet formula is") from None
     if engine == "formulas":
         with package.private_copy() as copy:
             return evaluate_formulas(copy, package)
@@ -87,7 +91,7 @@ def evaluate(path: str | Path, engine: str, package: Package | None = None, prog
         from sheetnet.evaluate import libreoffice
 
         with package.private_copy() as copy:
-            return libreoffice.evaluate(copy)
+            return libreoffice.evaluate(copy, shown=package.path)
     if engine in ("formualizer", "ironcalc"):
         from sheetnet.evaluate import peers
 

@@ -105,10 +105,13 @@ def _run(command: list[str], env: dict, timeout: float, path: Path) -> tuple[int
     return process.returncode, stdout, stderr
 
 
-def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout: float | None = None) -> Path:
-    """Open `path` in a headless LibreOffice with a private profile, recalculate, save as `target`."""
+def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout: float | None = None,
+            shown: str | Path | None = None) -> Path:
+    """Open `path` in a headless LibreOffice with a private profile, recalculate, save as `target`. Messages name
+    `shown` (the user's file) when `path` is a private copy of it."""
     exe = _require_soffice()
     path = Path(path).resolve()
+    shown = shown or path
     out_dir = Path(out_dir)
     timeout = default_timeout(path) if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="sheetnet-lo-profile-") as profile:
@@ -121,11 +124,11 @@ def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout
             "--convert-to", target, "--outdir", str(out_dir), str(path),
         ]
         env = {**os.environ, "HOME": profile, "SAL_USE_VCLPLUGIN": "svp"}
-        returncode, stdout, stderr = _run(command, env, timeout, path)
+        returncode, stdout, stderr = _run(command, env, timeout, shown)
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"
     if returncode != 0 or not produced.exists():
         detail = (stderr or stdout).decode(errors="replace").strip().splitlines()
-        raise SheetnetError(f"{path}: LibreOffice could not convert it ({detail[-1] if detail else 'no output'})")
+        raise SheetnetError(f"{shown}: LibreOffice could not convert it ({detail[-1] if detail else 'no output'})")
     return produced
 
 
@@ -137,8 +140,9 @@ def recalculate(path: str | Path, out: str | Path) -> Path:
     return Path(out)
 
 
-def evaluate(path: str | Path):
-    """Values of every cell after a full LibreOffice recalculation of `path` (which is not changed)."""
+def evaluate(path: str | Path, shown: str | Path | None = None):
+    """Values of every cell after a full LibreOffice recalculation of `path` (which is not changed); messages name
+    `shown`."""
     with tempfile.TemporaryDirectory(prefix="sheetnet-lo-out-") as out_dir:
-        produced = convert(path, out_dir)
+        produced = convert(path, out_dir, shown=shown)
         return saved_values(read_package(produced), engine="libreoffice")

@@ -167,6 +167,9 @@ def parse_general(name: str, data: bytes, strings: list[str], path: Path) -> She
     return cells
 
 
+_NUMBER = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def cell_value(kind: bytes, raw: bytes | None, body: bytes, strings: list[str]):
     if kind == b"inlineStr":
         return unescape(b"".join(_TEXT.findall(body)).decode("utf-8"))
@@ -179,7 +182,6 @@ def cell_value(kind: bytes, raw: bytes | None, body: bytes, strings: list[str]):
         return unescape(raw.decode("utf-8"))
     if kind == b"b":
         return raw == b"1"
-    try:
+    if _NUMBER.fullmatch(raw):  # only a spreadsheet's number syntax: Python's float() also takes 0_0, inf, " 1"
         return float(raw)
-    except ValueError:
-        return unescape(raw.decode("utf-8", errors="replace"))
+    return unescape(raw.decode("utf-8", errors="replace"))

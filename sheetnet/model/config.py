@@ -98,6 +98,20 @@ def from_dict(raw: dict, *, base_dir: str = ".") -> Config:
     return cfg
 
 
+def _csv_inside(path: Path, data) -> None:
+    """A config file reads data only from its own folder (and below): a config from elsewhere cannot make sheetnet
+    read ../../secrets.csv or /etc/passwd. The command line may name any file (--data FILE)."""
+    csv = data.get("csv") if isinstance(data, dict) else None
+    if not isinstance(csv, str) or not csv:
+        return  # validation says what is wrong with it
+    folder = path.parent.resolve()
+    target = (folder / csv).resolve()
+    if not target.is_relative_to(folder):
+        raise SheetnetError(f"{path}: [data] csv = {csv!r} is outside the config's folder ({folder}): a config reads "
+                            f"data from its own folder only; name the file on the command line (--data FILE) to "
+                            f"use it")
+
+
 def load(path: str | Path | None, overrides: dict[str, dict] | None = None) -> Config:
     """Read a TOML config (or the defaults when path is None) and apply CLI overrides."""
     raw: dict = {}
@@ -112,9 +126,17 @@ def load(path: str | Path | None, overrides: dict[str, dict] | None = None) -> C
         except ValueError:  # Python refuses integers of more than 4,300 digits
             raise SheetnetError(f"{path}: a number in it has thousands of digits; no setting needs that many") \
                 from None
+        except RecursionError:  # arrays or tables nested hundreds deep: no setting is
+            raise SheetnetError(f"{path}: nested too deeply (hundreds of levels); no setting needs more than three") \
+                from None
         base_dir = str(path.parent)
+        if "csv" not in (overrides or {}).get("data", {}):
+            _csv_inside(path, raw.get("data"))
     try:
         return from_dict(apply_overrides(raw, overrides or {}), base_dir=base_dir)
+    except RecursionError:
+        raise SheetnetError(f"{path}: nested too deeply (hundreds of levels); no setting needs more than three") \
+            from None
     except SheetnetError as exc:
         if path is not None:
             raise SheetnetError(f"{path}: {exc}") from None

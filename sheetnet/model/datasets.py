@@ -16,6 +16,7 @@ import numpy as np
 
 from sheetnet.errors import SheetnetError
 from sheetnet.files import read_text
+from sheetnet.model.text import check_text
 
 DECIMALS = 4
 MAX_CSV_BYTES = 64 << 20
@@ -190,6 +191,8 @@ def from_csv(path: str | Path, outputs: int) -> Dataset:
     header = None
     if not all(_is_number(cell) for cell in rows[0]):
         header, rows = [cell.strip() for cell in rows[0]], rows[1:]
+        for column, name in enumerate(header, start=1):
+            check_text(f"{path}: the header of column {column}", name)
     if not rows:
         raise SheetnetError(f"{path}: the data file has a header but no data rows")
     width = len(header) if header else len(rows[0])

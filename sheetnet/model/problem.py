@@ -24,6 +24,7 @@ from sheetnet.model.options import (
     SCHEDULE_RECORDS,
     SCHEDULES,
 )
+from sheetnet.model.text import control_character
 
 FORMAT_VERSION = 1
 CONV_FIELDS = ("conv_filters", "conv_kernel", "pool", "image_shape", "conv_activation")
@@ -31,6 +32,11 @@ CONV_FIELDS = ("conv_filters", "conv_kernel", "pool", "image_shape", "conv_activ
 # The gradient check sheet's editable cells (which parameter to nudge, and by how much).
 CHOICE_NAMES = ("gc_layer", "gc_neuron", "gc_input", "gc_epsilon")
 CHOICE_DEFAULTS = {"gc_layer": 1.0, "gc_neuron": 1.0, "gc_input": 1.0, "gc_epsilon": 1e-3}
+
+
+def _count(value) -> bool:
+    """An integer, and not True or False (which Python counts as 1 and 0): a hand-made `sizes = [2, true, 1]`."""
+    return type(value) is int
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,7 @@ class Structure:
         problems = []
         problems += self._conv_problems()
         if len(self.sizes) < (2 if self.conv else 3) or any(
-                not isinstance(w, int) or not 1 <= w <= MAX_WIDTH for w in self.sizes[1 if self.conv else 0:]):
+                not _count(w) or not 1 <= w <= MAX_WIDTH for w in self.sizes[1 if self.conv else 0:]):
             problems.append(f"sizes {list(self.sizes)}")
         if len(self.activations) != len(self.sizes) - 1:
             problems.append("activations do not match sizes")
@@ -202,13 +208,13 @@ class Structure:
         if not all(isinstance(flag, bool) for flag in (self.clip, self.batch_norm, self.dropout, self.train_biases,
                                                        self.compare_optimizers, self.shuffle)):
             problems.append("a switch that is not true or false")
-        if not all(isinstance(n, int) and 0 <= n <= 10 * MAX_STEPS for n in (self.first_step, self.schedule_span)):
+        if not all(_count(n) and 0 <= n <= 10 * MAX_STEPS for n in (self.first_step, self.schedule_span)):
             problems.append("first_step or schedule_span")
-        if not isinstance(self.steps, int) or not 0 <= self.steps <= MAX_STEPS:
+        if not _count(self.steps) or not 0 <= self.steps <= MAX_STEPS:
             problems.append(f"steps {self.steps!r}")
-        if not isinstance(self.n_samples, int) or not 1 <= self.n_samples <= 1_000_000:
+        if not _count(self.n_samples) or not 1 <= self.n_samples <= 1_000_000:
             problems.append(f"n_samples {self.n_samples!r}")
-        if not isinstance(self.n_test, int) or not 0 <= self.n_test <= 1_000_000:
+        if not _count(self.n_test) or not 0 <= self.n_test <= 1_000_000:
             problems.append(f"n_test {self.n_test!r}")
         if self.features and (any(f not in FEATURES for f in self.features) or len(self.features) != self.sizes[0]
                               or len(self.raw_names) != 2):
@@ -218,7 +224,7 @@ class Structure:
             problems.append("column names do not match sizes")
         for name in ("batches", "class_points"):
             groups = getattr(self, name) or ()
-            if any(not isinstance(i, int) or not 0 <= i < self.n_samples for group in groups for i in group):
+            if any(not _count(i) or not 0 <= i < self.n_samples for group in groups for i in group):
                 problems.append(f"{name} refer to samples that do not exist")
         if self.batches is not None and (not self.batches or any(not batch for batch in self.batches)):
             problems.append("empty mini-batch")
@@ -230,19 +236,23 @@ class Structure:
         if self.image_side and (self.image_side not in (8,) or self.n_raw != self.image_side ** 2
                                 or self.sizes[-1] != 10):
             problems.append(f"image_side {self.image_side!r}")
-        if not isinstance(self.boundary_grid, int) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
+        if not _count(self.boundary_grid) or not (self.boundary_grid == 0 or 2 <= self.boundary_grid <= 60):
             problems.append(f"boundary_grid {self.boundary_grid!r}")
+        texts = [*self.input_names, *self.target_names, *self.raw_names, self.dataset, self.lesson,
+                 *(entry[3] for entry in self.tries if len(entry) == 4 and isinstance(entry[3], str))]
+        if not all(isinstance(text, str) for text in texts) or any(control_character(text) for text in texts):
+            problems.append("names or texts that are not plain text")
         if problems:
             raise ValueError("; ".join(problems))
 
     def _conv_problems(self) -> list[str]:
-        if not isinstance(self.conv_filters, int) or not 0 <= self.conv_filters <= MAX_FILTERS:
+        if not _count(self.conv_filters) or not 0 <= self.conv_filters <= MAX_FILTERS:
             return [f"conv_filters {self.conv_filters!r}"]
         if not self.conv:
             return []
         shape = self.image_shape
-        if len(shape) != 2 or not all(isinstance(v, int) and 1 <= v <= MAX_IMAGE_SIDE for v in shape) or \
-                not all(isinstance(v, int) and 1 <= v <= MAX_KERNEL for v in (self.conv_kernel, self.pool)) or \
+        if len(shape) != 2 or not all(_count(v) and 1 <= v <= MAX_IMAGE_SIDE for v in shape) or \
+                not all(_count(v) and 1 <= v <= MAX_KERNEL for v in (self.conv_kernel, self.pool)) or \
                 self.conv_kernel > min(shape) or self.pool > min(self.map_shape) or \
                 self.conv_activation not in HIDDEN_ACTIVATIONS or self.batch_norm or self.features:
             return [f"convolution {self.conv_filters} x {self.conv_kernel}, pool {self.pool}, image {shape!r}"]

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from sheetnet.errors import SheetnetError
-from sheetnet.model import conv
+from sheetnet.model import conv, text
 from sheetnet.model.hyper import GENERAL
 from sheetnet.model.options import RENAMED_CELLS, option_hypers, owners, used_option_keys
 from sheetnet.model.schema import (
@@ -242,6 +242,7 @@ def _validate_workbook(raw: dict) -> WorkbookConfig:
         if not isinstance(raw["lesson"], str):
             raise SheetnetError(f"[workbook] lesson must be text, got {raw['lesson']!r}")
         out["lesson"] = raw["lesson"]
+        text.check_text("[workbook] lesson", raw["lesson"])
     if "tries" in raw:
         out["tries"] = _tries(raw["tries"])
     return WorkbookConfig(**out)
@@ -263,6 +264,7 @@ def _tries(raw: Any) -> tuple:
         why = item.get("why", "")
         if not isinstance(why, str):
             raise SheetnetError(f"[[workbook.tries]] why must be text, got {why!r}")
+        text.check_text("[[workbook.tries]] why", why)
         tries.append((RENAMED_CELLS.get(item["change"], item["change"]), to, see, why))
     return tuple(tries)
 
@@ -334,8 +336,7 @@ def _unused_options(cfg: Config) -> None:
 def check_consistent(cfg: Config) -> None:
     _unused_options(cfg)
     net = cfg.network
-    n_hidden = len(net.sizes) - 2
-    conv_block = 1 if net.conv_filters else 0
+    n_hidden, conv_block = len(net.sizes) - 2, 1 if net.conv_filters else 0
     if len(net.activation) not in (1, n_hidden + conv_block):
         raise SheetnetError(f"[network] activation lists {len(net.activation)} names for {n_hidden} hidden layers"
                             + (" and the convolution (its activation first)" if conv_block else ""))

@@ -6,6 +6,7 @@ from openpyxl.styles import Alignment
 
 from sheetnet.layout import Layout, quote_sheet
 from sheetnet.sheets.headers import plural
+from sheetnet.sheets.literal import literal_cell
 from sheetnet.sheets.styles import ROLES, SUBTITLE_FONT, TITLE_FONT
 from sheetnet.units.losses import LOSSES
 
@@ -125,7 +126,7 @@ class _Lines:
 
     def heading(self, text: str) -> None:
         self.row += 1
-        cell = self.ws.cell(row=self.row, column=1, value=text)
+        cell = literal_cell(self.ws, self.row, 1, text)
         cell.style = "sheetnet header"
         cell.alignment = Alignment(horizontal="left")
         self.ws.cell(row=self.row, column=2).style = "sheetnet header"
@@ -133,10 +134,10 @@ class _Lines:
 
     def add(self, label, text: str, style: str = "label") -> None:
         if label is not None:
-            cell = self.ws.cell(row=self.row, column=1, value=label)
+            cell = literal_cell(self.ws, self.row, 1, label)
             cell.style = f"sheetnet {style}"
             cell.alignment = Alignment(horizontal="right", vertical="top")
-        cell = self.ws.cell(row=self.row, column=2, value=text)
+        cell = literal_cell(self.ws, self.row, 2, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         lines = 1 + len(text) // TEXT_WIDTH  # spreadsheets do not grow wrapped rows on their own
         if lines > 1:

@@ -55,10 +55,11 @@ class RawRows:
         rows, cols = self.extent.get(sheet, (0, 0))
         self.extent[sheet] = (max(rows, row), max(cols, col))
 
-    def add(self, sheet: str, row: int, col: int, value, role: str | None) -> None:
+    def add(self, sheet: str, row: int, col: int, value, role: str | None, literal: bool = False) -> None:
+        """A cell: a formula when `value` starts with "=" (unless `literal`: a label stays text), else a value."""
         ref = f"{column_letters(col)}{row}"
         style = self._style(role)
-        if isinstance(value, str) and value.startswith("="):
+        if isinstance(value, str) and value.startswith("=") and not literal:
             xml = f'<c r="{ref}"{style}><f>{_escape(value[1:])}</f></c>'
         elif isinstance(value, str):
             xml = f'<c r="{ref}"{style} t="inlineStr"><is><t>{_escape(value)}</t></is></c>'

@@ -22,11 +22,13 @@ from sheetnet.layout import (
 )
 from sheetnet.layout.cells import Tiles
 from sheetnet.model.problem import Problem
+from sheetnet.model.text import printable
 from sheetnet.sheets.about import write_about
 from sheetnet.sheets.conv_sheet import write_conv, write_conv_test
 from sheetnet.sheets.digits import write_digit_sheets
 from sheetnet.sheets.formulas import formula_for
 from sheetnet.sheets.gradcheck import write_gradient_check
+from sheetnet.sheets.literal import literal_cell
 from sheetnet.sheets.measured import Measured
 from sheetnet.sheets.network_sheets import write_data, write_layer, write_training
 from sheetnet.sheets.notes import note_for
@@ -46,7 +48,7 @@ class Writer:
                  file_name: str = "FILE.xlsx"):
         self.progress = progress or (lambda done: None)
         self.measured = measured or Measured()  # by the caller: the writer never runs the reference
-        self.file_name = file_name
+        self.file_name = printable(file_name)  # the About sheet names it: a cell cannot hold control characters
         self.problem = problem
         self.structure = problem.structure
         self.layout = Layout(problem.structure)
@@ -86,10 +88,12 @@ class Writer:
         return ws
 
     def text(self, ws, row: int, col: int, value, font=None, style: str | None = None):
+        """A label, title or name: written as what it is, a number or a string, never as a formula (a column
+        name such as "=WEBSERVICE(...)" from a CSV file stays text)."""
         if self._raw:
-            self.raw.add(ws.title, row, col, value, style)
+            self.raw.add(ws.title, row, col, value, style, literal=True)
             return None
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = literal_cell(ws, row, col, value)
         if style:
             cell.style = style_name(style)
             self.raw.remember_style(style, cell)
