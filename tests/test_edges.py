@@ -89,3 +89,76 @@ def test_a_config_reads_data_from_its_folder_and_below(tmp_path):
     (tmp_path / "c.toml").write_text('[data]\ncsv = "data/points.csv"\n[training]\nsteps = 2\n')
     result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 0, result.output
+
+
+def _with_far_cells(source, target, sheets: dict[str, str]) -> None:
+    """A copy of the workbook with one number added at a far address on each named sheet part."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename in sheets:
+                address = sheets[item.filename]
+                row = re.match(r"[A-Z]+([0-9]+)", address).group(1)
+                data = data.replace(b"</sheetData>", f'<row r="{row}"><c r="{address}"><v>1</v></c></row>'
+                                    f"</sheetData>".encode(), 1)
+            zout.writestr(item, data)
+
+
+@pytest.mark.parametrize("far", [{"xl/worksheets/sheet1.xml": "ALL390000"},
+                                 {f"xl/worksheets/sheet{i}.xml": "ZZ30000" for i in range(1, 6)}])
+def test_one_far_cell_cannot_make_the_check_allocate_gigabytes(tmp_path, far):
+    """A cell at ALL390000 on one sheet, or far cells spread over every sheet, would ask for GBs of grid: the cap
+    is per file, checked before anything is allocated (issue 25, class 5)."""
+    source = build(tmp_path, training={"steps": 2})
+    far_file = tmp_path / "far.xlsx"
+    _with_far_cells(source, far_file, far)
+    for engine in ("fast", "saved"):
+        result = CliRunner().invoke(main, ["check", str(far_file), "--engine", engine])
+        assert result.exit_code == 2, result.output
+        assert "cells" in result.output and str(far_file) in result.output
+
+
+def _patched_entries(source, target, change) -> None:
+    """A copy whose central directory and local headers are changed by `change(header bytes) -> bytes`."""
+    data = bytearray(source.read_bytes())
+    for signature, (flag_at, method_at, version_at) in ((b"PK\x03\x04", (6, 8, 4)), (b"PK\x01\x02", (8, 10, 6))):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            change(data, start, flag_at, method_at, version_at)
+            start += 4
+    target.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("kind, words", [("encrypted", "is encrypted"), ("deflate64", "compressed with method 9"),
+                                         ("unknown", "compressed with method 77"), ("future", "zip file version 9.0")])
+def test_zip_entries_nobody_writes_are_refused_in_one_line(tmp_path, kind, words):
+    """The encrypted flag, deflate64, an unknown method or a future zip version used to end in exit 3 (issue 25,
+    class 8)."""
+    import struct
+
+    source = build(tmp_path, training={"steps": 1})
+
+    def change(data, start, flag_at, method_at, version_at):
+        if kind == "encrypted":
+            data[start + flag_at] |= 0x1
+        elif kind in ("deflate64", "unknown"):
+            data[start + method_at:start + method_at + 2] = struct.pack("<H", 9 if kind == "deflate64" else 77)
+        else:
+            data[start + version_at:start + version_at + 2] = struct.pack("<H", 90)
+
+    odd = tmp_path / "odd.xlsx"
+    _patched_entries(source, odd, change)
+    result = CliRunner().invoke(main, ["check", str(odd)])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_csv_of_more_inputs_than_a_layer_may_have_is_refused_before_writing(tmp_path):
+    """101 input columns used to be written, then called damaged by sheetnet's own check (issue 25, class 8)."""
+    header = ",".join(f"x{i}" for i in range(101)) + ",y\n"
+    (tmp_path / "wide.csv").write_text(header + "\n".join(",".join(str((r + c) % 3) for c in range(102))
+                                                          for r in range(4)) + "\n")
+    out = tmp_path / "wide.xlsx"
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "wide.csv"), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "101 input columns" in result.output and not out.exists()

@@ -73,7 +73,17 @@ def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridV
 
 
 def evaluate(path: str | Path, engine: str, package: Package | None = None, progress=None) -> GridValues:
+    """Every cell's value in `engine`; a refusal on the way names the file."""
     package = package or read_package(path)
+    try:
+        return _evaluate(path, engine, package, progress)
+    except SheetnetError as exc:
+        if str(exc).startswith(str(package.path)):
+            raise
+        raise SheetnetError(f"{package.path}: {exc}") from None
+
+
+def _evaluate(path: str | Path, engine: str, package: Package, progress=None) -> GridValues:
     if engine == "fast":
         from sheetnet.evaluate.fast.evaluate import evaluate_package
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from sheetnet.errors import SheetnetError
+
 OK, EMPTY, TEXT = 0, 1, 2
 ERROR_CODES = {"#NULL!": 3, "#DIV/0!": 4, "#VALUE!": 5, "#REF!": 6, "#NAME?": 7, "#NUM!": 8, "#N/A": 9}
 ERROR_TEXT = {code: text for text, code in ERROR_CODES.items()}
 FIRST_ERROR = 3
+# Cells of all sheets' rectangles together, per file (~10 bytes each: value, code, logical flag): the largest
+# example spans ~3 million; a hostile cell such as ALL390000 would ask for gigabytes before anything is computed.
+MAX_FILE_CELLS = 60_000_000
 
 
 def describe(value: float, code: int):
@@ -32,6 +37,7 @@ class GridValues:
         self.values: dict[str, np.ndarray] = {}
         self.codes: dict[str, np.ndarray] = {}
         self.logical: dict[str, np.ndarray] = {}  # sheets with TRUE/FALSE cells: where they are
+        self.cells = 0  # grid cells allocated so far, over every sheet
 
     def mark_logical(self, group, cells, flags, sheet_names) -> None:
         """Remember which computed cells hold TRUE/FALSE (Excel orders them above every number)."""
@@ -43,6 +49,13 @@ class GridValues:
             grid[group.rows[cells][mask], group.cols[cells][mask]] = flags[mask]
 
     def add_sheet(self, name: str, rows: int, cols: int) -> None:
+        """A sheet's rectangle up to (rows, cols), refused before it is allocated when the file's sheets together
+        would span more than MAX_FILE_CELLS cells."""
+        self.cells += (rows + 1) * (cols + 1)
+        if self.cells > MAX_FILE_CELLS:
+            raise SheetnetError(f"the workbook's sheets span {self.cells:,} cells up to sheet '{name}' ({rows:,} rows "
+                                f"x {cols:,} columns there): more than {MAX_FILE_CELLS:,}, far beyond any sheetnet "
+                                f"workbook (a cell placed far from the others?)")
         self.values[name.upper()] = np.zeros((rows + 1, cols + 1))
         self.codes[name.upper()] = np.full((rows + 1, cols + 1), EMPTY, dtype=np.int8)
 

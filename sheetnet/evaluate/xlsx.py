@@ -197,7 +197,7 @@ def read_package(path: str | Path) -> Package:
         raise _not_a_zip(path, content)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError) as exc:  # a future zip version, ...
         raise SheetnetError(f"{path}: damaged workbook ({exc})") from None
     with archive:
         names = set(archive.namelist())
@@ -205,6 +205,16 @@ def read_package(path: str | Path) -> Package:
             if "content.xml" in names:
                 raise SheetnetError(f"{path}: this is an OpenDocument (.ods) file; save it as .xlsx")
             raise SheetnetError(f"{path}: not an .xlsx workbook (no xl/workbook.xml)")
+        for info in archive.infolist():  # what zipfile cannot read is refused by name, before any part is read
+            if info.flag_bits & 0x1:
+                raise SheetnetError(f"{path}: {info.filename} is encrypted; sheetnet reads workbooks saved without "
+                                    f"a password")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise SheetnetError(f"{path}: {info.filename} is compressed with method {info.compress_type} "
+                                    f"(spreadsheets write 0, stored, or 8, deflate): damaged workbook")
+            if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
+                raise SheetnetError(f"{path}: {info.filename} needs zip version {info.extract_version / 10:.1f} to "
+                                    f"unpack: damaged workbook")
         total = sum(info.file_size for info in archive.infolist())
         if total > MAX_TOTAL_BYTES:
             raise SheetnetError(f"{path}: refused: it would unpack to {total:,} bytes (more than {MAX_TOTAL_BYTES:,})")
@@ -213,7 +223,7 @@ def read_package(path: str | Path) -> Package:
             package.content = content
             return package
         except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError, ValueError,
-                zlib.error, IndexError, RecursionError) as exc:
+                zlib.error, IndexError, RecursionError, NotImplementedError, RuntimeError) as exc:
             raise SheetnetError(f"{path}: damaged workbook ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from sheetnet.errors import SheetnetError
 from sheetnet.model import conv, datasets
-from sheetnet.model.config import Config
+from sheetnet.model.config import MAX_WIDTH, Config
 from sheetnet.model.hyper import GENERAL
 from sheetnet.model.options import NORM_START, hyper_records
 from sheetnet.model.problem import CHOICE_DEFAULTS, Problem, Structure
@@ -105,6 +105,9 @@ def _sizes(cfg: Config, dataset: datasets.Dataset, features: tuple[str, ...]) ->
             f"but the data has {n_in} input column(s) and {n_out} target column(s)"
         )
     net = cfg.network
+    if n_in > MAX_WIDTH and not net.conv_filters:  # the limit every layer has (and a workbook's structure keeps)
+        raise SheetnetError(f"the data has {n_in} input columns: more than a spreadsheet can show usefully (at most "
+                            f"{MAX_WIDTH}); use fewer columns")
     first = conv.flat_size(net.conv_filters, image_shape(cfg, dataset), net.conv_kernel, net.pool) \
         if net.conv_filters else n_in
     return (first, *sizes[1:-1], n_out)
