@@ -162,3 +162,53 @@ def test_a_csv_of_more_inputs_than_a_layer_may_have_is_refused_before_writing(tm
     result = CliRunner().invoke(main, ["new", str(tmp_path / "wide.csv"), "-o", str(out)])
     assert result.exit_code == 2, result.output
     assert "101 input columns" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("network, training", [
+    ({}, {"optimizer": "momentum"}),
+    ({"batch_norm": True}, {"optimizer": "adam", "schedule": "step", "step_size": 2, "gamma": 0.7}),
+    ({}, {"optimizer": "adam", "clip_norm": 0.5, "l2": 0.01, "dropout": 0.2}),
+    ({}, {"optimizer": "adagrad", "schedule": "exponential", "gamma": 0.9}),
+])
+def test_a_chain_of_four_links_computes_what_one_workbook_computes(tmp_path, network, training):
+    """Three `continue`s after a 3-step workbook against one 12-step workbook: every weight and the test loss at
+    the end agree to 1e-9, and every link checks clean (a drift over several links would show here)."""
+    import numpy as np
+
+    from sheetnet import reference
+    from sheetnet.check import readback
+
+    sections = dict(data={"builtin": "moons", "n": 24, "test_fraction": 0.25},
+                    network={"sizes": [2, 5, 3, 1], "output": "sigmoid", "loss": "bce", **network},
+                    training={"steps": 12, "batch_size": 6, "learning_rate": 0.05, **training})
+    one = reference.run(readback.read_problem(build(tmp_path, "one.xlsx", **sections)))
+    link = build(tmp_path, "link1.xlsx", **{**sections, "training": {**sections["training"], "steps": 3}})
+    for k in range(2, 5):
+        following = tmp_path / f"link{k}.xlsx"
+        result = CliRunner().invoke(main, ["continue", str(link), "-o", str(following)])
+        assert result.exit_code == 0, result.output
+        assert CliRunner().invoke(main, ["check", str(following)]).exit_code == 0
+        link = following
+    chain = reference.run(readback.read_problem(link))
+    for layer in (1, 2, 3):
+        np.testing.assert_allclose(chain[("W", layer, 3)], one[("W", layer, 12)], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(chain[("test_loss", 0, 3)], one[("test_loss", 0, 12)], rtol=1e-9)
+
+
+def test_an_orphan_formula_after_a_self_closed_cell_is_not_that_cells(tmp_path):
+    """`<c r="C37" s="7"/><f>...</f>`: the formula belongs to no cell (issue 25, class 10); the check names C37 as
+    a cell that should hold a formula and holds none."""
+    source = build(tmp_path, training={"steps": 3})
+    orphaned = tmp_path / "orphan.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(orphaned, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet3.xml":
+                cell = re.search(rb'<c r="(C[0-9]+)"([^>]*)><f>([^<]*)</f></c>', data.split(b"<row r=\"30\"")[1])
+                data = data.replace(cell.group(0), b'<c r="' + cell.group(1) + b'"' + cell.group(2) + b"/><f>" +
+                                    cell.group(3) + b"</f>", 1)
+                name = cell.group(1).decode()
+            zout.writestr(item, data)
+    result = CliRunner().invoke(main, ["check", str(orphaned)])
+    assert result.exit_code == 1, result.output
+    assert f"not formulas: 'Layer 1'!{name}" in result.output

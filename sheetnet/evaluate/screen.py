@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate import xmlscreen
 from sheetnet.evaluate.formula_scan import SEPARATOR, FormulaScan, scan_formulas
 from sheetnet.evaluate.xmltext import unescape
 
@@ -32,7 +33,7 @@ _STRING = re.compile(r'"(?:[^"]|"")*"')
 # A reference into another workbook: [1]Sheet!A1, '[a.xlsx]Sheet'!A1, 'C:\path\[a.xlsx]Sheet'!A1
 _EXTERNAL_REFERENCE = re.compile(r"\[[^\]]*\][^!]*!|\[\d+\]")
 # Elements that hold formula text, in any part: cells, names, conditional formats, validations, charts
-_FORMULA_ELEMENT = re.compile(rb"<((?:\w+:)?(?:f|formula|formula1|formula2|definedName))\b[^>]*>([^<]*)</\1>")
+_FORMULA_ELEMENT = re.compile(rb"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|definedName))\b[^>]*>([^<]*)</\1\s*>")
 _ELEMENT_ROLE = {"f": "formula", "definedName": "defined name", "formula": "conditional format",
                  "formula1": "validation rule", "formula2": "validation rule"}
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
@@ -93,7 +94,7 @@ def _all_harmless(joined: bytes, separator: bytes, count: int) -> bool:
 
 
 _ODD_F = re.compile(rb"<f(?![>A-Za-z0-9_])")  # an element named f written in any way but <f>
-_PREFIXED = re.compile(rb"<\w+:(?:f|formula|formula1|formula2|definedName)\b")
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:f|formula|formula1|formula2|definedName)\b")
 
 
 def _plain_formulas(text: bytes) -> FormulaScan | None:
@@ -109,6 +110,9 @@ def _plain_formulas(text: bytes) -> FormulaScan | None:
 def screen_part(name: str, data: bytes, path: Path) -> FormulaScan | None:
     """Refuse a part that could make any reader or engine expand entities or reach outside the file.
     Returns the part's plain formulas when it found them with formula_scan, for the reader to reuse."""
+    encoding = xmlscreen.encoding_problem(data)
+    if encoding:
+        raise SheetnetError(f"{path}: refused: {name} {encoding}; spreadsheets write UTF-8 or UTF-16")
     text = _text_of(data)
     if _DECLARATION.search(text):
         raise SheetnetError(f"{path}: refused: {name} declares a DOCTYPE/ENTITY (entity expansion is refused "
@@ -116,6 +120,11 @@ def screen_part(name: str, data: bytes, path: Path) -> FormulaScan | None:
     if _links_outside(name, text):
         raise SheetnetError(f"{path}: refused: {name} links to another file (sheetnet opens only the file "
                             f"it is given; remove the external links)")
+    if xmlscreen.unusual(text):  # read as the engines' XML parsers read it
+        problem = xmlscreen.parsed_problem(text, formula_problem)
+        if problem:
+            raise SheetnetError(f"{path}: refused: {name} {problem}")
+        return None
     scan = _plain_formulas(text) if b"<f>" in text else None
     if scan is not None and (not len(scan.rows) or _all_harmless(scan.joined, SEPARATOR.encode(), len(scan.rows))):
         return scan if text is data else None

@@ -177,7 +177,7 @@ def _parts(archive: zipfile.ZipFile, path: Path) -> tuple[dict[str, bytes], dict
     for info in archive.infolist():
         data = _read_part(archive, info.filename, path)
         if data.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")[:1] in (b"<", b"\x00") or info.filename.endswith(
-                (".xml", ".rels", ".vml")):
+                (".xml", ".rels", ".vml")) or data[:2] == b"\x4c\x6f":  # EBCDIC "<?", any name: screened, refused
             scan = screen_part(info.filename, data, path)
             if scan is not None:
                 scans[info.filename] = scan
