@@ -3,7 +3,8 @@
 Every reader must be linear in its input: doubling a hostile file should at most about double the time
 to refuse it. For each kind of hostile file below, at four sizes each twice the last, this measures the
 CPU time of `check` refusing it (in this process, rounds interleaved across sizes so a noisy machine
-slows all sizes alike), and writes benchmarks/hostile.md with the median times and the ratio per doubling.
+slows all sizes alike) and the peak memory it allocates (tracemalloc), and writes benchmarks/hostile.md with
+the median times, the ratio per doubling and the peaks.
 
     python benchmarks/hostile.py [--rounds 3] [--out benchmarks]
 
@@ -16,6 +17,7 @@ import argparse
 import statistics
 import tempfile
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -56,18 +58,49 @@ def reaching_out_last(good: Path, out: Path, count: int) -> Path:
         b"</sheetData>", 1))
 
 
+def unclosed_inline_strings(good: Path, out: Path, count: int) -> Path:
+    """One closed cell holding many unclosed <t> runs (a lazy regular expression would be quadratic here)."""
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
+        b"</sheetData>", b'<row r="99"><c r="A99" t="inlineStr"><is>' + b"<t>x" * count + b"</is></c></row>"
+        b"</sheetData>", 1))
+
+
+def spelt_reaching_out_last(good: Path, out: Path, count: int) -> Path:
+    """Many harmless formulas, then WEBSERVICE split by a comment: the part goes the parser's careful path."""
+    cells = b"".join(b'<c r="A%d"><f>1+1</f></c>' % (row + 100) for row in range(count))
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
+        b"</sheetData>", b'<row r="99">' + cells + b'<c r="B99"><f>_xlfn.WEB<!---->SERVICE("http://x/")</f></c>'
+        b"</row></sheetData>", 1))
+
+
+def far_cells(good: Path, out: Path, count: int) -> Path:
+    """A number placed further and further away: refused before any grid is allocated."""
+    row = 100 * count
+    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
+        b"</sheetData>", b'<row r="%d"><c r="XFD%d"><v>1</v></c></row></sheetData>' % (row, row), 1))
+
+
 KINDS = {"10k-80k unclosed <c> tags": (unclosed_cells, 10_000),
+         "10k-80k unclosed <t> runs in one cell": (unclosed_inline_strings, 10_000),
+         "WEBSERVICE spelt with a comment after 10k-80k formulas": (spelt_reaching_out_last, 10_000),
+         "one cell at row 1M-8M (grid cap)": (far_cells, 10_000),
          "DOCTYPE after 100 KB-800 KB": (late_doctype, 10_000),
          "WEBSERVICE after 10k-80k formulas": (reaching_out_last, 10_000)}
 
 
-def refusal_cpu_seconds(path: Path) -> float:
+def refusal_cost(path: Path) -> tuple[float, float]:
+    """(CPU seconds, peak MiB allocated by Python and numpy, as tracemalloc counts it) of `check` refusing `path`;
+    a file that is checked instead counts too (its verdict is the engines', the cost is what is measured)."""
+    tracemalloc.start()
     started = time.process_time()
     try:
         api.check(path)
     except SheetnetError:
-        return time.process_time() - started
-    raise AssertionError(f"{path} was not refused")
+        pass
+    seconds = time.process_time() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    tracemalloc.stop()
+    return seconds, peak
 
 
 def main() -> None:
@@ -79,20 +112,24 @@ def main() -> None:
              f"`python benchmarks/hostile.py --rounds {args.rounds}`; median CPU seconds of `check` refusing the "
              "file, rounds interleaved over sizes. A linear reader shows ratios near 2 (or below, where fixed "
              "costs dominate).", "",
-             "| hostile file | size 1x (s) | 2x (s) | 4x (s) | 8x (s) | ratio per doubling |",
-             "|---|---|---|---|---|---|"]
+             "| hostile file | size 1x (s) | 2x (s) | 4x (s) | 8x (s) | ratio per doubling | peak MiB at 1x-8x |",
+             "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:
         good = _good(Path(folder))
         for kind, (make, base) in KINDS.items():
             paths = [make(good, Path(folder) / f"{kind[:4]}-{k}.xlsx", base * 2 ** k) for k in range(4)]
             times: list[list[float]] = [[] for _ in paths]
+            peaks: list[float] = [0.0 for _ in paths]
             for _ in range(args.rounds):
                 for k, path in enumerate(paths):
-                    times[k].append(refusal_cpu_seconds(path))
+                    seconds, peak = refusal_cost(path)
+                    times[k].append(seconds)
+                    peaks[k] = max(peaks[k], peak)
             medians = [statistics.median(values) for values in times]
             ratios = [later / earlier for earlier, later in zip(medians, medians[1:], strict=False)]
             lines.append(f"| {kind} | " + " | ".join(f"{value:.3f}" for value in medians) +
-                         f" | {', '.join(f'{ratio:.2f}' for ratio in ratios)} |")
+                         f" | {', '.join(f'{ratio:.2f}' for ratio in ratios)} | "
+                         f"{', '.join(f'{peak:.0f}' for peak in peaks)} |")
             print(lines[-1], flush=True)
     (args.out / "hostile.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out / 'hostile.md'}")

@@ -41,8 +41,8 @@ def read_text(path: Path, cap: int, what: str) -> str:
     """An ordinary file's text (UTF-8, a BOM allowed), read with a size cap."""
     check_regular(path, cap, what)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(cap + 1)
+        with open(path, "rb") as handle:  # as many bytes as the file holds: read(cap) reserves the whole cap
+            data = handle.read(min(os.fstat(handle.fileno()).st_size, cap) + 1)
     except OSError as exc:
         raise SheetnetError(f"{path}: cannot read {what} ({exc.strerror})") from None
     if len(data) > cap:

@@ -64,7 +64,8 @@ def test_step_0_of_every_layer_sheet_fits_on_the_first_screen(name):
     if layout.structure.conv:  # the kernels and the maps of a drawing, two filters side by side
         filters = layout.digits.filters
         assert _screen_width(path, "Filters", filters.last_column()) <= SCREEN_WIDTH
-        assert _screen_width(path, "Conv", layout.conv.kernel_tiles_col - 1) <= SCREEN_WIDTH  # the kernels' rows
+        gradients_end = sum(layout.conv.parameters["dkb" if "dkb" in layout.conv.parameters else "dK"])
+        assert _screen_width(path, "Conv", gradients_end - 1) <= SCREEN_WIDTH  # kernels, biases and gradients
         return
     if layout.structure.image_side:  # 64 pixels make Layer 1 64 weights wide: the Weights sheet draws them instead
         digits = layout.digits

@@ -13,14 +13,13 @@ import numpy as np
 from sheetnet.cellref import column_number
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.formula_scan import SEPARATOR
-from sheetnet.evaluate.xmltext import unescape
+from sheetnet.evaluate.xmltext import text_runs, unescape
 
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384  # Excel's own sheet limits
 _CELL_START = re.compile(rb"<c[\s>/]")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
-_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 _REF = re.compile(rb"([A-Z]+)(\d+)")
 _TYPE = re.compile(r't="([^"]*)"')
 # A plain formula cell as formula_scan finds it: its attributes and its saved value, if any.
@@ -172,7 +171,7 @@ _NUMBER = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 
 def cell_value(kind: bytes, raw: bytes | None, body: bytes, strings: list[str]):
     if kind == b"inlineStr":
-        return unescape(b"".join(_TEXT.findall(body)).decode("utf-8"))
+        return unescape(text_runs(body).decode("utf-8"))
     if raw is None or raw == b"":
         return None
     if kind == b"s":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import posixpath
 import re
 import tempfile
@@ -26,7 +27,7 @@ from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.formula_scan import SEPARATOR, FormulaScan, scan_formulas
 from sheetnet.evaluate.screen import screen_part
 from sheetnet.evaluate.sheetcells import MAX_COLS, MAX_ROWS, SheetCells, cell_value, parse_general
-from sheetnet.evaluate.xmltext import unescape
+from sheetnet.evaluate.xmltext import text_runs, unescape
 from sheetnet.files import check_regular
 
 MAX_PART_BYTES = 1 << 30  # 1 GiB uncompressed for one sheet
@@ -39,7 +40,6 @@ NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 
 
 @dataclass
@@ -97,7 +97,7 @@ def _shared_strings(data: bytes) -> list[str]:
     strings = []
     for chunk in data.split(b"<si>")[1:]:
         end = chunk.find(b"</si>")
-        strings.append(unescape(b"".join(_TEXT.findall(chunk if end < 0 else chunk[:end])).decode("utf-8")))
+        strings.append(unescape(text_runs(chunk if end < 0 else chunk[:end]).decode("utf-8")))
     return strings
 
 
@@ -108,7 +108,6 @@ _OTHER_CELL = re.compile(
     r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>|<v\s*/>)?(?:<is>((?:(?!</c>).)*?)</is>)?</c>)', re.S
 )
 _TYPE = re.compile(r't="([^"]*)"')
-_TEXT_STR = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
 
 
 def _formula_texts(scan: FormulaScan, name: str, path: Path) -> str:
@@ -151,7 +150,7 @@ def _parse_sheet(name: str, data: bytes, strings: list[str], path: Path,
                 return parse_general(name, data, strings, path)
             kind = typed.group(1)
         if kind == "inlineStr":
-            cells.constants[(row, col)] = unescape("".join(_TEXT_STR.findall(inline)))
+            cells.constants[(row, col)] = unescape(text_runs(inline.encode("utf-8")).decode("utf-8"))
         elif value:
             cells.constants[(row, col)] = cell_value(kind.encode(), value.encode(), b"", strings)
     if max_row > MAX_ROWS or max_col > MAX_COLS:
@@ -190,7 +189,8 @@ def read_package(path: str | Path) -> Package:
     path = Path(path)
     check_regular(path, MAX_FILE_BYTES, "a workbook file")
     with open(path, "rb") as handle:  # read once: what is screened is what every engine gets
-        content = handle.read(MAX_FILE_BYTES + 1)
+        # as many bytes as the file holds (read(cap) would reserve the whole cap, a gigabyte, for any file)
+        content = handle.read(min(os.fstat(handle.fileno()).st_size, MAX_FILE_BYTES) + 1)
     if len(content) > MAX_FILE_BYTES:
         raise SheetnetError(f"{path}: refused: more than {MAX_FILE_BYTES:,} bytes")
     if not zipfile.is_zipfile(io.BytesIO(content)):

@@ -25,3 +25,20 @@ def unescape(text: str) -> str:
         return _ENTITIES[name]
 
     return _ENTITY.sub(replace, text)
+
+
+def text_runs(body: bytes) -> bytes:
+    """The text of every <t>...</t> in `body`, joined, in one pass: each run is looked for only up to the next
+    '<t', so a part full of unclosed <t> tags costs linear time (a regular expression's lazy '.*?' would scan to
+    the end for each of them: quadratic). An unclosed run is left out."""
+    runs = []
+    for chunk in body.split(b"<t")[1:]:
+        if chunk[:1] not in (b">", b" ", b"\t", b"\r", b"\n"):
+            continue  # another element whose name starts with t
+        close = chunk.find(b">")
+        if close < 0 or chunk[close - 1:close] == b"/":
+            continue
+        end = chunk.find(b"</t>", close)
+        if end >= 0:
+            runs.append(chunk[close + 1:end])
+    return b"".join(runs)

@@ -121,7 +121,7 @@ def write_conv_test(writer) -> None:
                 writer.text(ws, top + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
             for kind in TEST_KINDS:
                 writer.write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
-    ws.freeze_panes = ws.cell(row=FIRST_BLOCK_ROW, column=3)
+    ws.freeze_panes = f"C{FIRST_BLOCK_ROW}"  # not ws.cell(): that would make a row the raw rows write again
     ws.column_dimensions["A"].width = 9
     ws.column_dimensions["B"].width = max(10, len(f"sample {s.n_samples + s.n_test}") + 2)
     for col in range(3, conv.last_col + 1):
