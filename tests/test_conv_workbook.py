@@ -120,19 +120,27 @@ def test_a_broken_conv_formula_is_named(tmp_path, kind, i, j):
     assert f"{block.sheet}!{block.cell(i, j)}" in {f"{m.sheet}!{m.cell}" for m in report.mismatches}
 
 
-def test_a_tie_in_a_pooling_window_sends_the_gradient_to_its_first_cell(tmp_path):
-    """Blank 4 x 4 images: every map cell equals the kernel's bias, so the one 2 x 2 pooling window is a four-way
-    tie. Only its first cell (row by row) carries the gradient, as torch's max_pool2d sends it; the workbook's
-    IF(AND(z=max, earlier<>max, ...)) cells agree with the reference cell by cell."""
-    (tmp_path / "blank.csv").write_text("p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12,p13,p14,p15,p16,y\n"
-                                        + "\n".join(",".join(["0"] * 16) + f",{r % 2}" for r in range(4)) + "\n")
-    (tmp_path / "c.toml").write_text('[network]\nconv_filters = 1\npool = 2\nactivation = "tanh"\n'
-                                     'output = "sigmoid"\nloss = "bce"\n[data]\ncsv = "blank.csv"\n'
-                                     'image_shape = [4, 4]\n[training]\nsteps = 2\n[init]\nseed = 3\n')
+def _checked_from_csv(tmp_path, images: list[list[float]], config_text: str):
+    """A workbook from a CSV of image rows (targets alternate 0, 1) and a config (its [data] gains the csv), written
+    by `sheetnet new` and checked clean."""
+    names = ",".join(f"p{i + 1}" for i in range(len(images[0])))
+    (tmp_path / "images.csv").write_text(f"{names},y\n" + "\n".join(
+        ",".join(str(value) for value in row) + f",{r % 2}" for r, row in enumerate(images)) + "\n")
+    (tmp_path / "c.toml").write_text(config_text.replace("[data]\n", '[data]\ncsv = "images.csv"\n'))
     out = tmp_path / "x.xlsx"
     result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert api.check(out).ok
+    return out
+
+
+def test_a_tie_in_a_pooling_window_sends_the_gradient_to_its_first_cell(tmp_path):
+    """Blank 4 x 4 images: every map cell equals the kernel's bias, so the one 2 x 2 pooling window is a four-way
+    tie. Only its first cell (row by row) carries the gradient, as torch's max_pool2d sends it; the workbook's
+    IF(AND(z=max, earlier<>max, ...)) cells agree with the reference cell by cell."""
+    out = _checked_from_csv(tmp_path, [[0.0] * 16 for _ in range(4)], '[network]\nconv_filters = 1\npool = 2\n'
+                            'activation = "tanh"\noutput = "sigmoid"\nloss = "bce"\n[data]\nimage_shape = [4, 4]\n'
+                            '[training]\nsteps = 2\n[init]\nseed = 3\n')
     trace = reference.run(readback.read_problem(out))
     grads = trace[("cdz", 0, 1)]  # step 1: the bias has moved off 0, tanh's slope is not 0 there
     assert (grads[:, 0, 0, 0] != 0).all()
@@ -178,15 +186,9 @@ def test_bad_conv_configs_get_one_line_and_exit_2(tmp_path, text, words):
 
 def test_a_csv_of_images_trains_a_convolution(tmp_path):
     """CSV rows as 3 x 3 images ([data] image_shape), 2 kernels of 2 x 2, no pooling: checked cell by cell."""
-    (tmp_path / "images.csv").write_text("a,b,c,d,e,f,g,h,i,y\n" + "\n".join(
-        ",".join(str((r * 7 + c * 3) % 5 / 4) for c in range(9)) + f",{r % 2}" for r in range(6)) + "\n")
-    (tmp_path / "c.toml").write_text('[network]\nconv_filters = 2\nconv_kernel = 2\npool = 1\noutput = "sigmoid"\n'
-                                     'loss = "bce"\n[data]\ncsv = "images.csv"\nimage_shape = [3, 3]\n'
-                                     '[training]\nsteps = 3\n')
-    out = tmp_path / "x.xlsx"
-    result = CliRunner().invoke(main, ["new", "--config", str(tmp_path / "c.toml"), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    assert api.check(out).ok
+    rows = [[(r * 7 + c * 3) % 5 / 4 for c in range(9)] for r in range(6)]
+    out = _checked_from_csv(tmp_path, rows, '[network]\nconv_filters = 2\nconv_kernel = 2\npool = 1\n'
+                            'output = "sigmoid"\nloss = "bce"\n[data]\nimage_shape = [3, 3]\n[training]\nsteps = 3\n')
     assert readback.read_problem(out).structure.sizes[0] == 2 * 2 * 2
 
 
