@@ -83,24 +83,33 @@ def far_cells(good: Path, out: Path, count: int) -> Path:
 KINDS = {"10k-80k unclosed <c> tags": (unclosed_cells, 10_000),
          "10k-80k unclosed <t> runs in one cell": (unclosed_inline_strings, 10_000),
          "WEBSERVICE spelt with a comment after 10k-80k formulas": (spelt_reaching_out_last, 10_000),
-         "one cell at row 1M-8M (grid cap)": (far_cells, 10_000),
+         "one cell at XFD1000000 (grid cap), then past the last row": (far_cells, 10_000),
          "DOCTYPE after 100 KB-800 KB": (late_doctype, 10_000),
          "WEBSERVICE after 10k-80k formulas": (reaching_out_last, 10_000)}
 
 
-def refusal_cost(path: Path) -> tuple[float, float]:
-    """(CPU seconds, peak MiB allocated by Python and numpy, as tracemalloc counts it) of `check` refusing `path`;
-    a file that is checked instead counts too (its verdict is the engines', the cost is what is measured)."""
-    tracemalloc.start()
-    started = time.process_time()
+def _refuse(path: Path) -> None:
     try:
         api.check(path)
     except SheetnetError:
-        pass
-    seconds = time.process_time() - started
+        pass  # a file that is checked instead counts too: the cost is what is measured
+
+
+def refusal_seconds(path: Path) -> float:
+    """CPU seconds of `check` refusing `path`."""
+    started = time.process_time()
+    _refuse(path)
+    return time.process_time() - started
+
+
+def refusal_peak_mib(path: Path) -> float:
+    """Peak MiB Python and numpy allocate while `check` refuses `path` (tracemalloc: a run of its own, since
+    tracing slows the code it traces)."""
+    tracemalloc.start()
+    _refuse(path)
     peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
     tracemalloc.stop()
-    return seconds, peak
+    return peak
 
 
 def main() -> None:
@@ -119,12 +128,10 @@ def main() -> None:
         for kind, (make, base) in KINDS.items():
             paths = [make(good, Path(folder) / f"{kind[:4]}-{k}.xlsx", base * 2 ** k) for k in range(4)]
             times: list[list[float]] = [[] for _ in paths]
-            peaks: list[float] = [0.0 for _ in paths]
+            peaks = [refusal_peak_mib(path) for path in paths]
             for _ in range(args.rounds):
                 for k, path in enumerate(paths):
-                    seconds, peak = refusal_cost(path)
-                    times[k].append(seconds)
-                    peaks[k] = max(peaks[k], peak)
+                    times[k].append(refusal_seconds(path))
             medians = [statistics.median(values) for values in times]
             ratios = [later / earlier for earlier, later in zip(medians, medians[1:], strict=False)]
             lines.append(f"| {kind} | " + " | ".join(f"{value:.3f}" for value in medians) +
