@@ -212,3 +212,23 @@ def test_an_orphan_formula_after_a_self_closed_cell_is_not_that_cells(tmp_path):
     result = CliRunner().invoke(main, ["check", str(orphaned)])
     assert result.exit_code == 1, result.output
     assert f"not formulas: 'Layer 1'!{name}" in result.output
+
+
+@pytest.mark.parametrize("ref", ["A1:XFD1048576", "A1:A1048576", "nonsense"])
+def test_a_whole_sheet_array_formula_is_refused_before_any_engine(tmp_path, ref):
+    """An array formula over a whole sheet (or column) made the formulas engine take minutes and gigabytes (issue
+    25, class 5): its size is read from its ref and refused before any engine starts."""
+    source = build(tmp_path, training={"steps": 1})
+    big = tmp_path / "big.xlsx"
+    _with_formula(source, big, "")
+    with zipfile.ZipFile(big) as archive:
+        items = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in items:
+            if info.filename == "xl/worksheets/sheet3.xml":
+                data = data.replace(b"<f></f>", f'<f t="array" ref="{ref}">1</f>'.encode(), 1)
+            archive.writestr(info, data)
+    for engine in ("fast", "formulas"):
+        result = CliRunner().invoke(main, ["check", str(big), "--engine", engine])
+        assert result.exit_code == 2, result.output
+        assert "array formula over" in result.output

@@ -97,12 +97,31 @@ def _cells(data: bytes, name: str, path: Path):
         yield chunk[2:close], chunk[close + 1:end]
 
 
+MAX_ARRAY_CELLS = 100_000
+_RANGE = re.compile(rb"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
+
+
+def _area(ref: bytes) -> int:
+    """Cells of an array formula's ref (A1:C3 -> 9); an unreadable ref counts as the whole sheet."""
+    match = _RANGE.fullmatch(ref.strip())
+    if match is None:
+        return MAX_ROWS * MAX_COLS
+    first_col, first_row = column_number(match.group(1).decode()), int(match.group(2))
+    last_col = column_number(match.group(3).decode()) if match.group(3) else first_col
+    last_row = int(match.group(4)) if match.group(4) else first_row
+    return (abs(last_row - first_row) + 1) * (abs(last_col - first_col) + 1)
+
+
 def _formula_text(match: re.Match, shared: dict, row: int, col: int, where: str) -> str:
     """A cell's formula text: its own, or its shared formula's shifted to it; `shared` remembers the origins."""
     f_attrs = dict(_ATTR.findall(match.group(1)))
     text = unescape((match.group(2) or b"").decode("utf-8"))
     f_type = f_attrs.get(b"t", b"normal")
     if f_type == b"array" or f_type == b"dataTable":
+        area = _area(f_attrs.get(b"ref", b""))
+        if area > MAX_ARRAY_CELLS:  # the formulas engine would fill every cell of it: minutes and gigabytes
+            raise SheetnetError(f"{where} is an array formula over {area:,} cells (more than {MAX_ARRAY_CELLS:,}); "
+                                f"no sheetnet workbook has one")
         text = text or "#N/A"  # evaluated as a plain formula: a range in it then gives #VALUE!
     elif f_type == b"shared":
         index = f_attrs.get(b"si")
