@@ -19,7 +19,7 @@ import numpy as np
 
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.saved import saved_values
-from sheetnet.evaluate.values import GridValues, from_cells
+from sheetnet.evaluate.values import GridTooLarge, GridValues, from_cells
 from sheetnet.evaluate.xlsx import Package, column_number, read_package
 
 ENGINES = ("fast", "formulas", "libreoffice", "saved", "formualizer", "ironcalc")
@@ -73,13 +73,11 @@ def evaluate_formulas(path: str | Path, package: Package | None = None) -> GridV
 
 
 def evaluate(path: str | Path, engine: str, package: Package | None = None, progress=None) -> GridValues:
-    """Every cell's value in `engine`; a refusal on the way names the file."""
+    """Every cell's value in `engine`; a grid too large for memory is refused naming the file."""
     package = package or read_package(path)
     try:
         return _evaluate(path, engine, package, progress)
-    except SheetnetError as exc:
-        if str(exc).startswith(str(package.path)):
-            raise
+    except GridTooLarge as exc:
         raise SheetnetError(f"{package.path}: {exc}") from None
 
 

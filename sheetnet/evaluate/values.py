@@ -18,6 +18,10 @@ FIRST_ERROR = 3
 MAX_FILE_CELLS = 60_000_000
 
 
+class GridTooLarge(SheetnetError):
+    """A file whose sheets would span more than MAX_FILE_CELLS cells (the caller names the file)."""
+
+
 def describe(value: float, code: int):
     """What a cell holds, for reports: a float, an error text such as '#NUM!', 'text' or None."""
     if code == OK:
@@ -53,7 +57,7 @@ class GridValues:
         would span more than MAX_FILE_CELLS cells."""
         self.cells += (rows + 1) * (cols + 1)
         if self.cells > MAX_FILE_CELLS:
-            raise SheetnetError(f"the workbook's sheets span {self.cells:,} cells up to sheet '{name}' ({rows:,} rows "
+            raise GridTooLarge(f"the workbook's sheets span {self.cells:,} cells up to sheet '{name}' ({rows:,} rows "
                                 f"x {cols:,} columns there): more than {MAX_FILE_CELLS:,}, far beyond any sheetnet "
                                 f"workbook (a cell placed far from the others?)")
         self.values[name.upper()] = np.zeros((rows + 1, cols + 1))
