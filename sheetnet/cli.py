@@ -6,7 +6,6 @@ import errno
 import functools
 import math
 import os
-import re
 import signal
 import sys
 import threading
@@ -23,20 +22,14 @@ from sheetnet.errors import SheetnetError
 from sheetnet.evaluate.engines import ENGINES
 from sheetnet.model import config
 from sheetnet.model import options as choices
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _one_line(text: str) -> str:
-    """A message on one line, whatever a path or a value in it holds: line breaks and every other control character
-    (a terminal escape that retitles the window, a carriage return that writes a fake "OK" over the line) shown
-    as an escape, never sent to the terminal."""
-    return _CONTROL.sub(lambda m: {"\r": "\\r", "\n": "\\n"}.get(m.group(), f"\\x{ord(m.group()):02x}"), str(text))
+from sheetnet.model.text import printable
 
 
 def _echo(text: str = "", err: bool = False) -> None:
-    """Print one message line; a path or a name in it cannot move the cursor or print a line of its own."""
-    click.echo(_one_line(text), err=err)
+    """Print one message line, whatever a path or a value in it holds: line breaks as \\r and \\n, every other
+    control character (a terminal escape that retitles the window) as \\x.., never sent to the terminal; a name
+    cannot move the cursor or print a line of its own."""
+    click.echo(printable(str(text).replace("\r", "\\r").replace("\n", "\\n")), err=err)
 
 
 def _environment(exc: OSError) -> str:
@@ -60,7 +53,7 @@ def _user_errors(func):
                 warnings.simplefilter("ignore", RuntimeWarning)  # overflow in a diverging network is reported
                 return func(*args, **kwargs)
         except SheetnetError as exc:
-            _echo(f"sheetnet: error: {_one_line(exc)}", err=True)
+            _echo(f"sheetnet: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             _echo("sheetnet: interrupted; no file was changed", err=True)
@@ -72,12 +65,12 @@ def _user_errors(func):
             _echo("sheetnet: error: out of memory (the workbook is too large for this machine)", err=True)
             sys.exit(2)
         except OSError as exc:  # the user's machine, not a bug: a full disk, a read-only folder
-            _echo(f"sheetnet: error: {_one_line(_environment(exc))}", err=True)
+            _echo(f"sheetnet: error: {_environment(exc)}", err=True)
             sys.exit(2)
         except Exception as exc:  # a bug, not bad input: one line, and the traceback on request
             if os.environ.get("SHEETNET_DEBUG"):
                 raise
-            _echo(f"sheetnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            _echo(f"sheetnet: internal error: {type(exc).__name__}: {exc} "
                        f"(please report it; SHEETNET_DEBUG=1 shows the traceback)", err=True)
             sys.exit(3)
 
@@ -186,7 +179,7 @@ class _Commands(click.Group):
             sys.exit(done.exit_code)
         except click.UsageError as exc:
             where = f"sheetnet {exc.ctx.info_name}: " if exc.ctx is not None and exc.ctx.parent else "sheetnet: "
-            _echo(f"{where}error: {_one_line(exc.format_message())} (see --help)", err=True)
+            _echo(f"{where}error: {exc.format_message()} (see --help)", err=True)
             sys.exit(2)
         except click.Abort:
             _echo("sheetnet: interrupted; no file was changed", err=True)

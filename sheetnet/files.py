@@ -37,12 +37,18 @@ def check_regular(path: Path, cap: int, what: str) -> None:
         raise SheetnetError(f"{path}: refused: {info.st_size:,} bytes is more than {what} may be ({cap:,})")
 
 
+def read_upto(handle, cap: int) -> bytes:
+    """An open file's bytes, up to one byte past `cap` (the caller tells a file that is too large by the length):
+    as many as the file holds, since read(cap) would reserve the whole cap, a gigabyte, for any file."""
+    return handle.read(min(os.fstat(handle.fileno()).st_size, cap) + 1)
+
+
 def read_text(path: Path, cap: int, what: str) -> str:
     """An ordinary file's text (UTF-8, a BOM allowed), read with a size cap."""
     check_regular(path, cap, what)
     try:
-        with open(path, "rb") as handle:  # as many bytes as the file holds: read(cap) reserves the whole cap
-            data = handle.read(min(os.fstat(handle.fileno()).st_size, cap) + 1)
+        with open(path, "rb") as handle:
+            data = read_upto(handle, cap)
     except OSError as exc:
         raise SheetnetError(f"{path}: cannot read {what} ({exc.strerror})") from None
     if len(data) > cap:

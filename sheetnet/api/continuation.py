@@ -22,6 +22,7 @@ import numpy as np
 from sheetnet import reference
 from sheetnet.api import write
 from sheetnet.api.regenerate import _raw_config
+from sheetnet.api.use import computed
 from sheetnet.check import readback
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines
@@ -99,8 +100,8 @@ def continue_training(source: Path, target: Path, steps: int | None = None, forc
     def shown(kind: str, layer: int) -> np.ndarray:
         """The last step's block as the workbook computes it: what the user sees, typed-over numbers included."""
         block = layout.block(kind, layer, last if layout.has(kind, layer, last) else 0)
-        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
-        if (codes != 0).any():
+        got = computed(values, block, finite=False)  # an overflow is said once, by next_problem
+        if got is None:
             raise SheetnetError(f"{source}: {quote_sheet(block.sheet)}!{block.area()} (the final {kind}) is not a "
                                 f"number in every cell: nothing to continue from")
         return got

@@ -100,14 +100,14 @@ def regenerate(source: Path, target: Path, overrides: dict[str, dict], force: bo
         else:
             redrawn.append(f"layer {i + 1}")
     redrawn += [f"layer {i}" for i in range(len(old.weights) + 1, len(new.weights) + 1)]
-    if old.kernels is not None and (new.kernels is None or new.kernels.shape != old.kernels.shape or reseeded):
-        redrawn.insert(0, "the kernels")
+    if old.kernels is not None:  # a convolution's kernels are kept as a layer's weights are
+        if new.kernels is not None and new.kernels.shape == old.kernels.shape and not reseeded:
+            new.kernels, new.kernel_bias = old.kernels, old.kernel_bias
+            kept_layers.insert(0, "the kernels")
+        else:
+            redrawn.insert(0, "the kernels")
     if not redrawn:  # every initial parameter is the old one: so is the way they were made
         new.structure = replace(new.structure, init_scheme=old.structure.init_scheme)
-    if old.kernels is not None and new.kernels is not None and old.kernels.shape == new.kernels.shape \
-            and not reseeded:
-        new.kernels, new.kernel_bias = old.kernels, old.kernel_bias
-        kept_layers.insert(0, "the kernels")
     kept_masks = 0
     for key, mask in old.masks.items():
         if key in new.masks and new.masks[key].shape == mask.shape:

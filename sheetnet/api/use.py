@@ -23,28 +23,36 @@ def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, l
     package = read_package(path)
     problem = readback.problem_from_package(package)
     values = engines.evaluate(path, engine, package)
-    names = Layout(problem.structure).defined_names()
+    layout = Layout(problem.structure)
+    names = layout.defined_names()
 
-    def final(name: str) -> np.ndarray:
-        block = names[f"{name}_final"]
-        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
-        if (codes != 0).any() or not np.isfinite(got).all():
-            raise SheetnetError(f"{path}: the final {name} is not a number in every cell "
-                                f"(training diverged, or the file was never calculated: try --engine fast)")
+    def final(block, what: str, hint: str = "") -> np.ndarray:
+        got = computed(values, block)
+        if got is None:
+            raise SheetnetError(f"{path}: the final {what} is not a number in every cell{hint}")
         return got
 
+    def named(name: str) -> np.ndarray:
+        return final(names[f"{name}_final"], name,
+                     " (training diverged, or the file was never calculated: try --engine fast)")
+
     layers = range(1, problem.structure.n_layers + 1)
-    weights, biases = [final(f"W{layer}") for layer in layers], [final(f"b{layer}")[:, 0] for layer in layers]
+    weights, biases = [named(f"W{layer}") for layer in layers], [named(f"b{layer}")[:, 0] for layer in layers]
     if problem.structure.conv:
-        problem.kernels, problem.kernel_bias = final("kernels"), final("kernel_bias")[:, 0]
-    layout, last = Layout(problem.structure), problem.structure.steps
+        problem.kernels, problem.kernel_bias = named("kernels"), named("kernel_bias")[:, 0]
     for kind, layer in list(problem.norms):  # batch normalization's final gamma, beta and running statistics
-        block = layout.block(kind, layer, last)
-        got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
-        if (codes != 0).any() or not np.isfinite(got).all():
-            raise SheetnetError(f"{path}: the final {kind} of layer {layer} is not a number in every cell")
-        problem.norms[(kind, layer)] = got
+        problem.norms[(kind, layer)] = final(layout.block(kind, layer, problem.structure.steps),
+                                             f"{kind} of layer {layer}")
     return problem, weights, biases
+
+
+def computed(values, block, finite: bool = True) -> np.ndarray | None:
+    """A block's numbers as an engine computed them; None where a cell holds anything else (an error, text,
+    nothing) or, with `finite`, an overflowed number."""
+    got, codes = values.block(block.sheet, block.row, block.col, block.nrows, block.ncols)
+    if (codes != 0).any() or (finite and not np.isfinite(got).all()):
+        return None
+    return got
 
 
 def predict(problem: Problem, weights, biases, inputs: np.ndarray) -> np.ndarray:

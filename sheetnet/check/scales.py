@@ -290,8 +290,8 @@ def conv_scale(problem: Problem, trace, kind: str, step: int) -> np.ndarray | No
         return np.abs(trace[("dz", 1, step)]) @ np.abs(trace[("W", 1, step)])
     pictures = np.abs(trace[("cx", 0, step)][:, 0])
     if kind == "cz":
-        return np.abs(convolve(pictures, np.abs(trace[("K", 0, step)]), np.abs(trace[("kb", 0, min(
-            step, 0 if not s.train_biases else step))][:, 0])))
+        bias = trace[("kb", 0, step if s.train_biases else 0)]
+        return np.abs(convolve(pictures, np.abs(trace[("K", 0, step)]), np.abs(bias[:, 0])))
     grads = trace.get(("cdz", 0, step))
     if grads is None:
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import os
 import posixpath
 import re
 import tempfile
@@ -28,7 +27,7 @@ from sheetnet.evaluate.formula_scan import SEPARATOR, FormulaScan, scan_formulas
 from sheetnet.evaluate.screen import screen_part
 from sheetnet.evaluate.sheetcells import MAX_COLS, MAX_ROWS, SheetCells, cell_value, parse_general
 from sheetnet.evaluate.xmltext import text_runs, unescape
-from sheetnet.files import check_regular
+from sheetnet.files import check_regular, read_upto
 
 MAX_PART_BYTES = 1 << 30  # 1 GiB uncompressed for one sheet
 MAX_TOTAL_BYTES = 2 << 30
@@ -189,8 +188,7 @@ def read_package(path: str | Path) -> Package:
     path = Path(path)
     check_regular(path, MAX_FILE_BYTES, "a workbook file")
     with open(path, "rb") as handle:  # read once: what is screened is what every engine gets
-        # as many bytes as the file holds (read(cap) would reserve the whole cap, a gigabyte, for any file)
-        content = handle.read(min(os.fstat(handle.fileno()).st_size, MAX_FILE_BYTES) + 1)
+        content = read_upto(handle, MAX_FILE_BYTES)
     if len(content) > MAX_FILE_BYTES:
         raise SheetnetError(f"{path}: refused: more than {MAX_FILE_BYTES:,} bytes")
     if not zipfile.is_zipfile(io.BytesIO(content)):

@@ -47,7 +47,7 @@ def unusual(text: bytes) -> bool:
     """Whether a part (as UTF-8) holds a construct the fast path's regular expressions cannot read as a parser
     does: CDATA, a comment, a character reference, a processing instruction after the start, a closing tag with
     space before its '>', an element prefix with '.' or '-'."""
-    return _UNUSUAL.search(text.lstrip(codecs.BOM_UTF8.decode().encode())) is not None
+    return _UNUSUAL.search(text.lstrip(codecs.BOM_UTF8)) is not None
 
 
 def _local(tag: str) -> str:

@@ -67,7 +67,7 @@ def describe(layout, key: tuple[str, int, int], i: int, j: int) -> str:
         return f"Conv: {QUANTITY_NAMES.get(kind[3:] if kind.startswith('te_') else kind, kind)}, step {step}, " \
                f"{where} {sample + 1} of the block" + (f", filter {tile + 1}" if kind[-2:] != "cx" else "") + \
                f", row {row + 1}, column {col + 1}"
-    if layer == 0 and kind in ("K", "kb", "dK", "dkb") or state_of(kind) and layer == 0 and kind[-1] in "Kb":
+    if layer == 0 and (kind in ("K", "kb", "dK", "dkb") or state_of(kind)):  # layer 0's states are the kernels'
         return f"Conv: {QUANTITY_NAMES.get(kind, kind)}, step {step}, filter {i + 1}, weight {j + 1}"
     if kind == "nr_grid":
         return f"neuron picture, layer {layer}, neuron {step + 1}, row {i + 1}, column {j + 1}"

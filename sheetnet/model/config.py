@@ -134,9 +134,6 @@ def load(path: str | Path | None, overrides: dict[str, dict] | None = None) -> C
             _csv_inside(path, raw.get("data"))
     try:
         return from_dict(apply_overrides(raw, overrides or {}), base_dir=base_dir)
-    except RecursionError:
-        raise SheetnetError(f"{path}: nested too deeply (hundreds of levels); no setting needs more than three") \
-            from None
     except SheetnetError as exc:
         if path is not None:
             raise SheetnetError(f"{path}: {exc}") from None

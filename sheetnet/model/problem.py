@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from sheetnet.model import conv as shapes  # not `conv`: Structure.conv says whether there is one
 from sheetnet.model.config import MAX_STEPS, MAX_WIDTH, MEASURES
 from sheetnet.model.conv import MAX_FILTERS, MAX_IMAGE_SIDE, MAX_KERNEL
 from sheetnet.model.options import (
@@ -96,12 +97,11 @@ class Structure:
     @property
     def map_shape(self) -> tuple[int, int]:
         """(rows, columns) of each filter's map."""
-        return self.image_shape[0] - self.conv_kernel + 1, self.image_shape[1] - self.conv_kernel + 1
+        return shapes.map_shape(self.image_shape, self.conv_kernel)
 
     @property
     def pooled_shape(self) -> tuple[int, int]:
-        rows, cols = self.map_shape
-        return rows // self.pool, cols // self.pool
+        return shapes.pooled_shape(self.image_shape, self.conv_kernel, self.pool)
 
     @property
     def carries_state(self) -> bool:

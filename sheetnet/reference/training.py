@@ -41,10 +41,7 @@ def _test_pass(problem: Problem, trace: Trace, step: int, params) -> None:
     samples = list(s.test_samples)
     x = network_inputs(problem)[samples]
     if s.conv:
-        conv_values = convblock.forward(s, problem.hyper, convblock.images(s, x), params.get("K", 0),
-                                        params.get("kb", 0))
-        trace.update({("te_" + kind, 0, step): conv_values[kind] for kind in ("cx", "cz", "cp")})
-        x = trace[("te_x", 1, step)] = conv_values["x"]
+        x = _through_conv(problem, trace, params, x, step, "te_")["x"]
     values = forward(s, problem.hyper, x, params.weights, params.biases,
                      targets=problem.targets[samples], norms=params.norms(evaluation=True))
     for (kind, layer), value in values.items():
@@ -52,6 +49,17 @@ def _test_pass(problem: Problem, trace: Trace, step: int, params) -> None:
     trace[("test_loss", 0, step)] = np.array([[data_loss(s, values)]])
     if s.classification:
         trace[("test_accuracy", 0, step)] = np.array([[values[("correct", s.n_layers)].mean()]])
+
+
+def _through_conv(problem: Problem, trace: Trace, params, raw: np.ndarray, step: int, prefix: str = "") -> dict:
+    """The convolution of a batch's (or the test set's) raw inputs: its quantities recorded under `prefix`, the
+    dense layers' inputs "x" among them; returned with what backward needs."""
+    s = problem.structure
+    values = convblock.forward(s, problem.hyper, convblock.images(s, raw), params.get("K", 0), params.get("kb", 0))
+    kinds = ("cx", "cz", "cp") if prefix else ("cx", "kt", "cz", "cp")  # the test set has no kernel tiles of its own
+    trace.update({(prefix + kind, 0, step): values[kind] for kind in kinds})
+    trace[(prefix + "x", 1, step)] = values["x"]
+    return values
 
 
 def step_masks(problem: Problem, step: int) -> dict[int, np.ndarray] | None:
@@ -177,7 +185,7 @@ def _train_step(problem: Problem, trace: Trace, step: int, values: dict, params:
                      params.norms(evaluation=False))
     if conv_values is not None:
         grads[("dx", 1)] = grads[("dz", 1)] @ params.weights[0]
-        pictures = convblock.images(s, batch(problem, step)[0])
+        pictures = conv_values["cx"][:, 0]  # the batch's images, as the forward pass read them
         through = convblock.backward(s, problem.hyper, pictures, params.get("K", 0), conv_values, grads[("dx", 1)])
         grads.update({(kind, 0): value for kind, value in through.items()})
     _record(trace, grads, step)
@@ -218,13 +226,10 @@ def run(problem: Problem, observed=None) -> Trace:
         if observed is not None and step > 0:
             _resync(problem, observed, step, params, optimizer)
         x, targets = batch(problem, step)
-        conv_values = None
-        if s.conv:
-            conv_values = convblock.forward(s, problem.hyper, convblock.images(s, x), params.get("K", 0),
-                                            params.get("kb", 0))
-            trace.update({(kind, 0, step): conv_values[kind] for kind in ("cx", "kt", "cz", "cp")})
+        conv_values = _through_conv(problem, trace, params, x, step) if s.conv else None
+        if conv_values is not None:
             x = conv_values["x"]
-        if s.copies_batches or s.conv:
+        elif s.copies_batches:
             trace[("x", 1, step)] = x
         values = forward(s, problem.hyper, x, params.weights, params.biases, step_masks(problem, step), targets,
                          params.norms(evaluation=False))

@@ -45,25 +45,33 @@ def _step(writer, ws, step: int, headers) -> None:
         writer.text(ws, top, conv.kernel_tiles_col + f * (s.conv_kernel + 1), f"kernel {f + 1}", style="header")
     samples_row = conv.header_row(step, SAMPLES)
     writer.text(ws, samples_row, 1, "samples", style="step")
-    writer.text(ws, samples_row, 2, "sample", style="header")
-    for kind, (col, _, _, pitch) in conv.tiles.items():
-        if not layout.has(kind, 0, step):
-            continue
-        for f in range(1 if kind == "cx" else s.conv_filters):
-            writer.text(ws, samples_row, col + f * pitch, TILE_TITLES[kind].format(f=f + 1), style="header")
-    for n, sample in enumerate(s.samples_at(step)):
-        writer.text(ws, samples_row + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
+    _tile_headers(writer, ws, samples_row, [kind for kind in conv.tiles if layout.has(kind, 0, step)],
+                  s.samples_at(step))
+    p = writer.problem  # step 0's kernels, biases and (a continued workbook's) optimizer state are input cells
+    starts = {"K": p.kernels, "kb": p.kernel_bias[:, None], **{kind: value for (kind, layer), value in p.states.items()
+                                                               if layer == 0}}
     for kind in conv.kinds():
         if kind in TEST_KINDS or not layout.has(kind, 0, step):
             continue
         block = layout.block(kind, 0, step)
-        if step == 0 and (kind in ("K", "kb") or (kind, 0) in writer.problem.states):
-            values = writer.problem.kernels if kind == "K" else writer.problem.kernel_bias[:, None] \
-                if kind == "kb" else writer.problem.states[(kind, 0)]
+        if step == 0 and kind in starts:
             for i, j, row, col in block.cells():
-                writer.put(ws, row, col, float(values[i, j]), "input")
+                writer.put(ws, row, col, float(starts[kind][i, j]), "input")
             continue
         writer.write_block(ws, (kind, 0, step), block)
+
+
+def _tile_headers(writer, ws, row: int, kinds, samples) -> None:
+    """A samples band's header row (the title over each tile: image, each filter's map, ...) and each sample's
+    label beside its tile's first row."""
+    s, conv = writer.structure, writer.layout.conv
+    writer.text(ws, row, 2, "sample", style="header")
+    for kind in kinds:
+        col, _, _, pitch = conv.tiles[kind]
+        for f in range(1 if kind == "cx" else s.conv_filters):
+            writer.text(ws, row, col + f * pitch, TILE_TITLES[kind].format(f=f + 1), style="header")
+    for n, sample in enumerate(samples):
+        writer.text(ws, row + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
 
 
 def write_conv(writer) -> None:
@@ -112,13 +120,7 @@ def write_conv_test(writer) -> None:
         with writer.rows_of_step(step):
             top = conv.test_top(step)
             writer.text(ws, top, 1, f"step {s.global_step(step)}", style="step")
-            writer.text(ws, top, 2, "sample", style="header")
-            for kind in TEST_KINDS:
-                col, _, _, pitch = conv.tiles[kind[3:]]
-                for f in range(1 if kind == "te_cx" else s.conv_filters):
-                    writer.text(ws, top, col + f * pitch, TILE_TITLES[kind[3:]].format(f=f + 1), style="header")
-            for n, sample in enumerate(s.test_samples):
-                writer.text(ws, top + 1 + n * s.image_shape[0], 2, f"sample {sample + 1}", style="label")
+            _tile_headers(writer, ws, top, [kind[3:] for kind in TEST_KINDS], s.test_samples)
             for kind in TEST_KINDS:
                 writer.write_block(ws, (kind, 0, step), layout.block(kind, 0, step))
     ws.freeze_panes = f"C{FIRST_BLOCK_ROW}"  # not ws.cell(): that would make a row the raw rows write again
