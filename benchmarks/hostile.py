@@ -50,12 +50,16 @@ def late_doctype(good: Path, out: Path, count: int) -> Path:
                   b"x" * (count * 10) + b'--><!DOCTYPE x [<!ENTITY a "a">]>' + data.split(b"?>", 1)[-1])
 
 
-def reaching_out_last(good: Path, out: Path, count: int) -> Path:
-    """Many harmless formulas, then one that calls WEBSERVICE at the very end of the part."""
+def _after_formulas(good: Path, out: Path, count: int, last: bytes) -> Path:
+    """Many harmless formulas, then `last` (a formula's text) at the very end of the part."""
     cells = b"".join(b'<c r="A%d"><f>1+1</f></c>' % (row + 100) for row in range(count))
     return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
-        b"</sheetData>", b'<row r="99">' + cells + b'<c r="B99"><f>_xlfn.WEBSERVICE("http://x/")</f></c></row>'
-        b"</sheetData>", 1))
+        b"</sheetData>", b'<row r="99">' + cells + b'<c r="B99"><f>' + last + b"</f></c></row></sheetData>", 1))
+
+
+def reaching_out_last(good: Path, out: Path, count: int) -> Path:
+    """Many harmless formulas, then one that calls WEBSERVICE at the very end of the part."""
+    return _after_formulas(good, out, count, b'_xlfn.WEBSERVICE("http://x/")')
 
 
 def unclosed_inline_strings(good: Path, out: Path, count: int) -> Path:
@@ -67,10 +71,7 @@ def unclosed_inline_strings(good: Path, out: Path, count: int) -> Path:
 
 def spelt_reaching_out_last(good: Path, out: Path, count: int) -> Path:
     """Many harmless formulas, then WEBSERVICE split by a comment: the part goes the parser's careful path."""
-    cells = b"".join(b'<c r="A%d"><f>1+1</f></c>' % (row + 100) for row in range(count))
-    return _rezip(good, out, "xl/worksheets/sheet3.xml", lambda data: data.replace(
-        b"</sheetData>", b'<row r="99">' + cells + b'<c r="B99"><f>_xlfn.WEB<!---->SERVICE("http://x/")</f></c>'
-        b"</row></sheetData>", 1))
+    return _after_formulas(good, out, count, b'_xlfn.WEB<!---->SERVICE("http://x/")')
 
 
 def far_cells(good: Path, out: Path, count: int) -> Path:

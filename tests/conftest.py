@@ -152,3 +152,17 @@ def tamper(path: Path, sheet: str, cell: str, change, out: Path | None = None) -
                 data = data[:match.start()] + match.group(1) + b"<f>" + new + b"</f>" + data[match.end():]
             target.writestr(item, data)
     return out
+
+
+def rewrite_parts(source: Path, target: Path, changes: dict) -> Path:
+    """A copy of a workbook (`target` may be `source`) whose parts named in `changes` are `change(bytes)`; every
+    other part, and every entry's zip header, as it was: how hostile and odd files are made from a good one."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        items = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in items:
+            change = changes.get(info.filename)
+            archive.writestr(info, change(data) if change else data)
+    return target

@@ -13,17 +13,14 @@ from openpyxl import load_workbook
 
 from sheetnet.cli import main
 
-from .conftest import build
+from .conftest import build, rewrite_parts
 
 
 def _with_formula(source, target, formula: str) -> None:
     """A copy of the workbook whose first formula on Layer 1 is `formula`."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet3.xml":  # Layer 1
-                data = re.sub(rb"<f>[^<]*</f>", b"<f>" + formula.encode() + b"</f>", data, count=1)
-            zout.writestr(item, data)
+    rewrite_parts(source, target, {"xl/worksheets/sheet3.xml":  # Layer 1
+                                   lambda data: re.sub(rb"<f>[^<]*</f>", b"<f>" + formula.encode() + b"</f>", data,
+                                                       count=1)})
 
 
 @pytest.mark.parametrize("formula", ["(" * 300 + "1" + ")" * 300, "+".join(["1"] * 1600),
@@ -93,15 +90,12 @@ def test_a_config_reads_data_from_its_folder_and_below(tmp_path):
 
 def _with_far_cells(source, target, sheets: dict[str, str]) -> None:
     """A copy of the workbook with one number added at a far address on each named sheet part."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename in sheets:
-                address = sheets[item.filename]
-                row = re.match(r"[A-Z]+([0-9]+)", address).group(1)
-                data = data.replace(b"</sheetData>", f'<row r="{row}"><c r="{address}"><v>1</v></c></row>'
-                                    f"</sheetData>".encode(), 1)
-            zout.writestr(item, data)
+    def far_cell(address: str):
+        row = re.match(r"[A-Z]+([0-9]+)", address).group(1)
+        return lambda data: data.replace(b"</sheetData>", f'<row r="{row}"><c r="{address}"><v>1</v></c></row>'
+                                         f"</sheetData>".encode(), 1)
+
+    rewrite_parts(source, target, {part: far_cell(address) for part, address in sheets.items()})
 
 
 @pytest.mark.parametrize("far", [{"xl/worksheets/sheet1.xml": "ALL390000"},
@@ -200,15 +194,12 @@ def test_an_orphan_formula_after_a_self_closed_cell_is_not_that_cells(tmp_path):
     a cell that should hold a formula and holds none."""
     source = build(tmp_path, training={"steps": 3})
     orphaned = tmp_path / "orphan.xlsx"
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(orphaned, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet3.xml":
-                cell = re.search(rb'<c r="(C[0-9]+)"([^>]*)><f>([^<]*)</f></c>', data.split(b"<row r=\"30\"")[1])
-                data = data.replace(cell.group(0), b'<c r="' + cell.group(1) + b'"' + cell.group(2) + b"/><f>" +
-                                    cell.group(3) + b"</f>", 1)
-                name = cell.group(1).decode()
-            zout.writestr(item, data)
+    with zipfile.ZipFile(source) as archive:
+        layer_1 = archive.read("xl/worksheets/sheet3.xml")
+    cell = re.search(rb'<c r="(C[0-9]+)"([^>]*)><f>([^<]*)</f></c>', layer_1.split(b"<row r=\"30\"")[1])
+    orphan = b'<c r="' + cell.group(1) + b'"' + cell.group(2) + b"/><f>" + cell.group(3) + b"</f>"
+    rewrite_parts(source, orphaned, {"xl/worksheets/sheet3.xml": lambda data: data.replace(cell.group(0), orphan, 1)})
+    name = cell.group(1).decode()
     result = CliRunner().invoke(main, ["check", str(orphaned)])
     assert result.exit_code == 1, result.output
     assert f"not formulas: 'Layer 1'!{name}" in result.output
@@ -221,13 +212,8 @@ def test_a_whole_sheet_array_formula_is_refused_before_any_engine(tmp_path, ref)
     source = build(tmp_path, training={"steps": 1})
     big = tmp_path / "big.xlsx"
     _with_formula(source, big, "")
-    with zipfile.ZipFile(big) as archive:
-        items = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in items:
-            if info.filename == "xl/worksheets/sheet3.xml":
-                data = data.replace(b"<f></f>", f'<f t="array" ref="{ref}">1</f>'.encode(), 1)
-            archive.writestr(info, data)
+    rewrite_parts(big, big, {"xl/worksheets/sheet3.xml": lambda data: data.replace(
+        b"<f></f>", f'<f t="array" ref="{ref}">1</f>'.encode(), 1)})
     for engine in ("fast", "formulas"):
         result = CliRunner().invoke(main, ["check", str(big), "--engine", engine])
         assert result.exit_code == 2, result.output

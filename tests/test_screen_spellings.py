@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from sheetnet.cli import main
 
-from .conftest import build
+from .conftest import build, rewrite_parts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 LAYER_1 = "xl/worksheets/sheet3.xml"
@@ -28,10 +27,7 @@ def clean(tmp_path_factory):
 
 
 def _rewrite(source, target, part: str, change) -> None:
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            zout.writestr(item, change(data) if item.filename == part else data)
+    rewrite_parts(source, target, {part: change})
 
 
 def _with_formula_element(source, target, element: str) -> None:

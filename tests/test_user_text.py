@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from sheetnet.cli import main
 
+from .conftest import build, rewrite_parts
+
 INJECTED = '=_xlfn.WEBSERVICE("http://example.invalid/x")'
 
 
@@ -69,19 +71,13 @@ def test_a_control_character_is_refused_in_one_line(tmp_path, where):
 
 
 def _replace_in_part(path, part: str, old: bytes, new: bytes) -> None:
-    with zipfile.ZipFile(path) as archive:
-        items = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, data in items:
-            archive.writestr(info, data.replace(old, new, 1) if info.filename == part else data)
+    rewrite_parts(path, path, {part: lambda data: data.replace(old, new, 1)})
 
 
 @pytest.mark.parametrize("spelling", ["0_0", "0.12_57", "inf", " 1"])
 def test_only_spreadsheet_number_syntax_is_a_number(tmp_path, spelling):
     """A Data value spelt as Python's float() takes it but no spreadsheet writes a number (issue 25, class 6):
     the check refuses the input cell in one line instead of reading a number and saying OK."""
-    from .conftest import build
-
     path = build(tmp_path, training={"steps": 2})
     with zipfile.ZipFile(path) as archive:
         data = archive.read("xl/worksheets/sheet2.xml")
@@ -105,8 +101,6 @@ def test_predict_on_a_batch_normalised_workbook_uses_the_running_statistics(tmp_
     from sheetnet.api import use
     from sheetnet.check import readback
 
-    from .conftest import build
-
     path = build(tmp_path, network={"sizes": [2, 4, 3, 1], "batch_norm": True},
                  data={"builtin": "moons", "n": 20, "test_fraction": 0.25}, training={"steps": 4, "batch_size": 5})
     problem, weights, biases = use.final_parameters(path)
@@ -126,8 +120,6 @@ def test_continue_goes_on_from_a_final_weight_the_user_typed(tmp_path):
 
     from sheetnet.check import readback
     from sheetnet.layout import Layout
-
-    from .conftest import build
 
     path = build(tmp_path, training={"steps": 3})
     block = Layout(readback.read_problem(path).structure).block("W", 2, 3)
