@@ -319,3 +319,29 @@ def test_kernels_at_zero_never_learn():
     predictions = trace[("te_z", 1, s.steps)].argmax(axis=1)
     assert len(set(predictions.tolist())) == 1
     assert round(float(trace[("test_accuracy", 0, s.steps)][0, 0]), 2) == 0.06
+
+
+@pytest.mark.slow  # 20 checks of a small workbook; the quick tier breaks eight kinds above
+def test_every_kind_of_convolution_formula_is_checked(tmp_path):
+    """Break the first cell of every kind of block the convolution adds (Conv, Conv test, Layer 1's x and dL/dx,
+    the Filters and Draw sheets), one at a time: the check names that very cell."""
+    clean = build(tmp_path, "clean.xlsx", data={"builtin": "digits", "n": 30, "held_out": 6},
+                  network={**CONV, "conv_filters": 2}, training={"steps": 2, "batch_size": 8, "optimizer": "adam"})
+    assert api.check(clean).ok
+    layout = Layout(readback.read_problem(clean).structure)
+    conv_kinds = set(layout.conv.kinds()) | {"x", "dx", "te_x", "dr_in"}
+    kinds = {}
+    for key in layout.derived_keys():
+        if key[0] in conv_kinds or key[0].startswith("fl_"):
+            kinds.setdefault(key[0], key)
+    assert {"K", "kb", "kt", "cx", "cz", "cp", "cdz", "dK", "dkb", "m_K", "v_K", "te_cz", "x", "dx", "fl_z",
+            "fl_p", "fl_kernel", "dr_in"} <= set(kinds)
+    for key in kinds.values():
+        block = layout.block(*key)
+        wb = load_workbook(clean)
+        cell = wb[block.sheet][block.cell()]
+        cell.value = f"=({cell.value[1:]})*1.5+0.1"
+        broken = tmp_path / "broken.xlsx"
+        wb.save(broken)
+        named = {f"{m.sheet}!{m.cell}" for m in api.check(broken, limit=100_000).mismatches}
+        assert f"{block.sheet}!{block.cell()}" in named, key
