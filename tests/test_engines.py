@@ -109,5 +109,6 @@ def test_a_missing_peer_engine_is_one_clear_line(tmp_path, engine, monkeypatch):
     monkeypatch.setitem(sys.modules, engine, None)  # import then raises ImportError, as when not installed
     result = CliRunner().invoke(main, ["check", str(REPO / "workbooks" / "xor.xlsx"), "--engine", engine])
     assert result.exit_code == 2
-    expected = f"sheetnet: error: the {engine} engine is not installed; install it with: pip install {engine}"
+    expected = (f"sheetnet: error: the {engine} engine is not installed; install it with: "
+                "pip install 'sheetnet[engines]'")
     assert result.output.strip() == expected

@@ -75,3 +75,53 @@ def test_a_broken_formula_among_huge_numbers_is_still_named(tmp_path, name, kind
     report = api.check(broken)
     sheet = f"'{block.sheet}'" if " " in block.sheet else block.sheet
     assert not report.ok and f"{sheet}!{cell}:" in "\n".join(report.details()), report.details()
+
+
+
+NEAR_BOUNDARY_1E5 = {  # sample 1 lies 1e-7 from hidden neuron 1's boundary: its z is -0.01 from terms of 1e5
+    "data": {"inputs": [[1.0, 1.0000001], [0.5, -0.25], [-0.75, 0.5], [0.25, 1.0]],
+             "targets": [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]},
+    "network": {"sizes": [2, 3, 2], "activation": "tanh", "output": "softmax", "loss": "cross_entropy"},
+    "init": {"weights": [[[1e5, -1e5], [2.0, 1.0], [-1.0, 3.0]], [[1e-4, 2.0, -1.0], [-2e-4, 1.0, 0.5]]]},
+    "training": {"steps": 2, "learning_rate": 0.1},
+}
+
+
+def test_an_activation_carries_the_rounding_of_its_weighted_sum():
+    """An engine's z may differ from numpy's by rounding of the size of z's operands (here 1e-15 of them: a few
+    units in the last place of 1e5), which the z cells allow. The activation computed from that z moves by up to
+    its slope times as much, which is far more than 1e-9 of a small activation: tanh(-0.01) moves by ~2e-10,
+    2e-8 of itself. Every activation (tanh, softmax and its max, exp and sum) of every pass is accepted with such
+    a z; without the activations' own allowance the same engine is reported wrong."""
+    from sheetnet.check.scales import Scales
+    from sheetnet.check.tolerance import agreement, conditioning
+    from sheetnet.evaluate.values import OK
+    from sheetnet.reference.maths import activate
+
+    problem = problem_of(**NEAR_BOUNDARY_1E5)
+    s = problem.structure
+    trace = reference.run(problem)
+    scales = Scales(problem, trace)
+    rng = np.random.default_rng(0)
+    checked = refused_without = 0
+    for (kind, layer, index), z in list(trace.items()):
+        prefix = kind[:3] if kind.startswith(("bd_", "te_", "dr_")) else ""
+        if kind != prefix + "z" or not 1 <= layer <= s.n_layers:
+            continue
+        rounding = 1e-15 * scales.z(prefix, layer, index) * rng.choice([-1.0, 1.0], size=z.shape)
+        engine_z = z + rounding
+        name = s.activation(layer)
+        engine = {prefix + "a": activate(name, engine_z)}
+        if name == "softmax":
+            top = engine_z.max(axis=1, keepdims=True)
+            engine[prefix + "max"], engine[prefix + "exp"] = top, np.exp(engine_z - top)
+            engine[prefix + "sum"] = engine[prefix + "exp"].sum(axis=1, keepdims=True)
+        for name_of, got in engine.items():
+            key = (name_of, layer, index)
+            expected = np.asarray(trace[key], dtype=float)
+            codes = np.full(expected.shape, OK)
+            agree, _, _ = agreement(expected, got, codes, conditioning(problem, key, expected, trace, scales))
+            assert agree.all(), (key, expected[~agree], got[~agree])
+            refused_without += int(not agreement(expected, got, codes)[0].all())
+            checked += 1
+    assert checked >= 20 and refused_without >= 1, (checked, refused_without)

@@ -452,9 +452,9 @@ def test_the_default_timeout_grows_with_the_workbook(tmp_path, monkeypatch):
     assert libreoffice.default_timeout(large) == 7
 
 
-def _our_soffice(temp: Path, sheetnet_pid: int) -> list[int]:
+def _our_children(temp: Path, sheetnet_pid: int) -> list[int]:
     """Processes other than sheetnet whose command line names our temporary folder (LibreOffice's private
-    profile is in it)."""
+    profile is in it, and an engine's request file)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -472,13 +472,50 @@ def test_a_signal_ends_the_real_libreoffice(soffice, tmp_path):
     path = build(tmp_path, training={"steps": 60})
     process = _sheetnet(["check", path, "--engine", "libreoffice"], tmp_path)
     temp = tmp_path / "temp"
-    _wait_for(lambda: bool(_our_soffice(temp, process.pid)) or process.poll() is not None)
+    _wait_for(lambda: bool(_our_children(temp, process.pid)) or process.poll() is not None)
     assert process.poll() is None, "LibreOffice finished before it could be interrupted"
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
-    _wait_for(lambda: not _our_soffice(temp, process.pid), 30)
+    _wait_for(lambda: not _our_children(temp, process.pid), 30)
     assert not list(temp.glob("sheetnet-lo-*"))
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_formulas_engine_at_once(tmp_path, signal_name):
+    """The formulas package computes inside long calls; in-process, a SIGTERM waited for the whole calculation
+    (minutes on this workbook). In its child process group it is killed at once and nothing is left behind."""
+    path = build(tmp_path, training={"steps": 60})
+    process = _sheetnet(["check", path, "--engine", "formulas"], tmp_path)
+    temp = tmp_path / "temp"
+    _wait_for(lambda: bool(_our_children(temp, process.pid)) or process.poll() is not None)
+    assert process.poll() is None, "the formulas engine finished before it could be interrupted"
+    time.sleep(1)  # into the calculation
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)  # the calculation alone takes minutes
+    assert process.returncode == 130 and "interrupted" in stderr, stderr
+    _wait_for(lambda: not _our_children(temp, process.pid), 30)
+    assert not list(temp.glob("sheetnet-*"))
+
+
+def test_an_engine_past_its_deadline_is_stopped_with_one_line(tmp_path):
+    path = build(tmp_path, training={"steps": 60})
+    process = _sheetnet(["check", path, "--engine", "formulas"], tmp_path, SHEETNET_ENGINE_TIMEOUT="2")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert stderr.strip() == (f"sheetnet: error: {path}: the formulas engine did not finish within 2 s and "
+                              f"was stopped (set SHEETNET_ENGINE_TIMEOUT to allow more)")
+    _wait_for(lambda: not _our_children(tmp_path / "temp", process.pid), 30)
+    assert not list((tmp_path / "temp").glob("sheetnet-*"))
+
+
+def test_the_formulas_engine_is_refused_a_workbook_beyond_its_memory(tmp_path):
+    from sheetnet.errors import SheetnetError
+    from sheetnet.evaluate.child import FORMULAS_MAX_CELLS, computed_cells
+
+    positions = {"Sheet1": (list(range(1, FORMULAS_MAX_CELLS + 2)), [1] * (FORMULAS_MAX_CELLS + 1))}
+    with pytest.raises(SheetnetError, match="100,001 formula cells are too many for the formulas engine"):
+        computed_cells("formulas", tmp_path / "never-read.xlsx", Path("big.xlsx"), positions)
 
 
 # --- the user's situation is exit 2 and one line, never "internal error" -------------------------------

@@ -19,6 +19,27 @@ def example_configs() -> dict[str, Path]:
             if item.name.endswith(".toml")}
 
 
+def example_config(name: str) -> Path:
+    """The config of the example called `name` (as `sheetnet examples --list` shows them)."""
+    configs = example_configs()
+    if name not in configs:
+        raise SheetnetError(f"unknown example {name!r}; choose one of {', '.join(configs)} "
+                            f"(sheetnet examples --list)")
+    return configs[name]
+
+
+def describe(name: str) -> str:
+    """One line about an example: the first sentence of its config's opening comment."""
+    comment = []
+    for line in example_config(name).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    text = " ".join(comment)
+    end = text.find(". ")
+    return text if end < 0 else text[:end + 1]
+
+
 def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
                          echo: Callable[[str], None] = print, only: list[str] | None = None,
                          force: bool = False) -> int:

@@ -150,6 +150,37 @@ class Scales:
         n = len(g)
         return gamma * istd / n * (n * g + g.sum(axis=0) + zhat * (g * zhat).sum(axis=0))
 
+    def z(self, prefix: str, layer: int, index: int) -> np.ndarray:
+        """A weighted sum's operands: |inputs| @ |W|^T + |b|."""
+        weights, bias = pass_parameters(self.problem, self.trace, prefix, layer, index)
+        prev = layer_input(self.problem, self.trace, prefix, layer, index)
+        return np.abs(prev) @ np.abs(weights).T + np.abs(bias)
+
+    def activation(self, kind: str, prefix: str, layer: int, index: int) -> np.ndarray | None:
+        """An activation's output carries its input's rounding: a = f(z) moves by at most the activation's
+        steepest slope times z's error (the operands' size of z, or of gamma * zhat + beta). Softmax moves a_j by
+        at most 2 a_j max|dz| (its row helpers: max by max|dz|, exp(z - max) and their sum by 2 max|dz| of
+        themselves). Without it a cell whose z cancels (weights of 1e5 on both sides of a decision boundary)
+        holds a pre-activation within its tolerance and an activation outside it."""
+        s = self.problem.structure
+        if (prefix + "z", layer, index) not in self.trace or not 1 <= layer <= s.n_layers:
+            return None
+        given = self.forward_norm("zbn", prefix, layer, index) if s.normalised(layer) else self.z(prefix, layer,
+                                                                                                  index)
+        if given is None:
+            return None
+        name = s.activation(layer)
+        if name == "softmax":
+            widest = given.max(axis=1, keepdims=True)
+            own = {"max": 1.0, "exp": 2.0 * self.trace[(prefix + "exp", layer, index)],
+                   "sum": 2.0 * self.trace[(prefix + "sum", layer, index)]}.get(kind)
+            return widest * (own if own is not None else 2.0 * np.abs(self.trace[(prefix + "a", layer, index)]))
+        steepest = {"sigmoid": 0.25, "leaky_relu": max(1.0, abs(self.problem.hyper.get("leaky_slope", 0.0)))}
+        scale = steepest.get(name, 1.0) * given  # relu, tanh, elu, softplus and linear: slope at most 1
+        if kind == "ad":
+            scale = scale / (1.0 - self.problem.hyper["dropout_rate"])
+        return scale
+
     def forward_norm(self, kind: str, prefix: str, layer: int, index: int) -> np.ndarray | None:
         """Batch normalization's forward cells: z - mean cancels (|z| + |mean|), and zhat and gamma * zhat + beta
         carry that on."""

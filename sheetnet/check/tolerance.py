@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sheetnet.check.scales import Scales, conv_scale, layer_input, pass_parameters
+from sheetnet.check.scales import Scales, conv_scale, layer_input
 from sheetnet.evaluate.values import FIRST_ERROR, OK
 from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Problem
@@ -30,9 +30,11 @@ def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray |
     prefix = kind[:3] if kind.startswith(("bd_", "gc_", "te_", "dr_")) else ""
     base = kind[len(prefix):]
     if base == "z":
-        weights, bias = pass_parameters(problem, trace, prefix, layer, index)
-        prev = layer_input(problem, trace, prefix, layer, index)
-        return np.abs(prev) @ np.abs(weights).T + np.abs(bias)
+        return scales.z(prefix, layer, index)
+    if base in ("a", "ad", "max", "exp", "sum"):
+        return scales.activation(base, prefix, layer, index)
+    if kind in ("bd_grid", "nr_grid"):
+        return _picture_scale(problem, scales, kind, layer, index)
     if base == "loss_terms":
         return scales.loss_terms(prefix, index)
     if kind in ("loss", "test_loss"):
@@ -62,6 +64,26 @@ def _operand_scale(problem: Problem, trace, key, scales: Scales) -> np.ndarray |
     if kind in TRAINED or (state_of(kind) and not prefix):
         return scales.update(kind, layer, index)
     return None
+
+
+def _picture_scale(problem: Problem, scales: Scales, kind: str, layer: int, index: int) -> np.ndarray | None:
+    """The boundary picture (the output, or the predicted class) and the hidden neurons' pictures are a grid pass's
+    activations laid out as a grid: they carry those activations' tolerance. Where a grid point's two largest logits
+    are closer than their own tolerance, either class is a right answer."""
+    s = problem.structure
+    side = s.boundary_grid
+    if kind == "nr_grid":  # neuron `index` of hidden layer `layer`, final parameters
+        scale = scales.activation("a", "bd_", layer, 1)
+        return None if scale is None else scale[:, index].reshape(side, side)
+    last = s.n_layers
+    if s.activation(last) != "softmax":
+        scale = scales.activation("a", "bd_", last, index)
+        return None if scale is None else scale[:, 0].reshape(side, side)
+    z = scales.trace[("bd_z", last, index)]
+    error = 2.0 * SUM_TOLERANCE * scales.z("bd_", last, index).max(axis=1)
+    top_two = np.sort(z, axis=1)[:, -2:]
+    tied = (top_two[:, 1] - top_two[:, 0]) <= error if z.shape[1] > 1 else np.zeros(len(z), dtype=bool)
+    return (tied * (s.sizes[-1] / SUM_TOLERANCE)).reshape(side, side)
 
 
 def conditioning(problem: Problem, key, expected: np.ndarray, trace=None, scales: Scales | None = None) -> np.ndarray:

@@ -9,15 +9,14 @@ A private profile per run also stops a second soffice from handing its job to a 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
+from sheetnet.evaluate.child import run_killable
 from sheetnet.evaluate.saved import saved_values
 from sheetnet.evaluate.xlsx import read_package
 
@@ -87,24 +86,6 @@ def _require_soffice() -> str:
     return exe
 
 
-def _run(command: list[str], env: dict, timeout: float, path: Path) -> tuple[int, bytes, bytes]:
-    """Run soffice in a process group of its own; whatever happens (a timeout, Ctrl-C, SIGTERM, a crash), the whole
-    group is killed before this returns or raises: LibreOffice never outlives sheetnet."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise SheetnetError(f"{path}: LibreOffice did not finish within {timeout:.0f} s and was killed "
-                            f"(set {TIMEOUT_VARIABLE} to allow more)") from None
-    finally:
-        if process.poll() is None or process.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-    return process.returncode, stdout, stderr
-
-
 def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout: float | None = None,
             shown: str | Path | None = None) -> Path:
     """Open `path` in a headless LibreOffice with a private profile, recalculate, save as `target`. Messages name
@@ -124,7 +105,9 @@ def convert(path: str | Path, out_dir: str | Path, target: str = "xlsx", timeout
             "--convert-to", target, "--outdir", str(out_dir), str(path),
         ]
         env = {**os.environ, "HOME": profile, "SAL_USE_VCLPLUGIN": "svp"}
-        returncode, stdout, stderr = _run(command, env, timeout, shown)
+        returncode, stdout, stderr = run_killable(
+            command, env, timeout, f"{shown}: LibreOffice did not finish within {timeout:.0f} s and was killed "
+                                   f"(set {TIMEOUT_VARIABLE} to allow more)")
     produced = out_dir / f"{path.stem}.{target.split(':')[0]}"
     if returncode != 0 or not produced.exists():
         detail = (stderr or stdout).decode(errors="replace").strip().splitlines()

@@ -1,6 +1,6 @@
 """Two more engines for a second opinion without LibreOffice: formualizer and IronCalc.
 
-Both are spreadsheet engines written in Rust and installed from PyPI (`pip install formualizer ironcalc`,
+Both are spreadsheet engines written in Rust and installed from PyPI (`pip install 'sheetnet[engines]'`,
 or sheetnet's `test` extras). Each loads the screened copy of the file, evaluates every formula itself and
 is then asked for the value of each formula cell the file holds; the constants come from the file, so the
 check sees exactly the same inputs as with every other engine.
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
-from sheetnet.evaluate.values import GridValues, from_cells
-from sheetnet.evaluate.xlsx import Package
 
 PEERS = ("formualizer", "ironcalc")
 
@@ -27,11 +26,20 @@ _FORMUALIZER_ERRORS = {"Div": "#DIV/0!", "Num": "#NUM!", "Name": "#NAME?", "Valu
 CellReader = Callable[[str, int, int, int], object]  # (sheet name, sheet index, row, column) -> value
 
 
-def _module(engine: str):
+def require(engine: str) -> None:
+    """Refuse, in one line naming the extra to install, an engine that is not installed."""
     try:
-        return importlib.import_module(engine)
-    except ImportError:
-        raise SheetnetError(f"the {engine} engine is not installed; install it with: pip install {engine}") from None
+        spec = importlib.util.find_spec(engine)
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        spec = None
+    if spec is None:
+        raise SheetnetError(f"the {engine} engine is not installed; install it with: "
+                            f"pip install 'sheetnet[engines]'")
+
+
+def _module(engine: str):
+    require(engine)
+    return importlib.import_module(engine)
 
 
 @contextlib.contextmanager
@@ -96,18 +104,3 @@ def cell_reader(engine: str, path: str | Path, shown: str | Path | None = None) 
             hint = ("; IronCalc 0.9 reads only relationship targets relative to their part, and files saved by "
                     "some tools (openpyxl among them) use absolute ones: save it from a spreadsheet or regenerate it")
         raise SheetnetError(f"{shown or path}: the {engine} engine could not evaluate it ({exc}){hint}") from None
-
-
-def evaluate_peer(engine: str, path: str | Path, package: Package) -> GridValues:
-    """Every cell's value: constants as the file holds them, formula cells as the peer engine computed them.
-
-    `path` is the file to load (a screened private copy); `package.path` names it in messages."""
-    read = cell_reader(engine, path, package.path)
-    cells: dict[str, dict] = {}
-    for index, name in enumerate(package.sheet_order):
-        sheet = package.sheet(name)
-        entries: dict[tuple[int, int], object] = dict(sheet.constants)
-        for row, col in zip(sheet.formula_rows.tolist(), sheet.formula_cols.tolist(), strict=True):
-            entries[(row, col)] = read(name, index, row, col)
-        cells[name] = entries
-    return from_cells(cells, engine)
