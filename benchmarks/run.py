@@ -111,7 +111,7 @@ FLOOR = {  # the least work on the same file; each prints the CPU seconds of tha
     "regex": "import re, sys, time, zipfile; t = time.process_time(); z = zipfile.ZipFile(sys.argv[1]); "
              "[re.findall(rb'<c r=\"([A-Z]+)([0-9]+)\"[^>]*><f>([^<]*)</f>', z.read(n)) for n in z.namelist() "
              "if n.startswith('xl/worksheets/sheet')]; print(time.process_time() - t)",
-    "reference": "import sys, time; from sheetnet import reference; from sheetnet.check import readback; "
+    "reference": "import sys, time; from sheetnet import reference; from sheetnet.verify import readback; "
                  "p = readback.read_problem(sys.argv[1]); t = time.process_time(); reference.run(p); "
                  "print(time.process_time() - t)",
 }

@@ -192,20 +192,25 @@ def main() -> None:
     """Neural networks that train themselves in live spreadsheet formulas, cross-checked with numpy."""
 
 
-@main.command()
+@main.command(help=f"Generate a workbook. DATASET is a built-in dataset ({', '.join(config.BUILTIN_DATASETS)}: see "
+                   f"`sheetnet datasets`) or a CSV file.")
 @click.argument("dataset", required=False)
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="the .xlsx to write")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="a network config (TOML)")
 @click.option("--data", help="a built-in dataset name or a CSV file (last column(s) are targets)")
+@click.option("--example", help="start from an example's config (see `sheetnet examples --list`)")
 @network_options
 @_user_errors
-def new(dataset, out, config_path, data, force, **options) -> None:
-    """Generate a workbook. DATASET is a built-in dataset (xor, exam, circles, moons, spiral, gauss: see
-    `sheetnet datasets`) or a CSV file."""
+def new(dataset, out, config_path, data, example, force, **options) -> None:
+    """Generate a workbook (its help, listing the datasets, is given above)."""
     overrides = _overrides(**options)
     data_override = _data_override(dataset, data)
     if data_override:
         overrides.setdefault("data", {}).update(data_override)
+    if example is not None:
+        if config_path is not None:
+            raise SheetnetError("give either --example or --config, not both")
+        config_path = examples.example_config(example)
     cfg = config.load(config_path, overrides)
     if Path(out).suffix.lower() != ".xlsx":
         raise SheetnetError(f"{out}: the output must be an .xlsx file")
@@ -271,8 +276,6 @@ def continue_(path, out, steps, force) -> None:
     """Go on training in a new workbook: from PATH's final parameters, optimizer state and next mini-batch."""
     from sheetnet.api import continuation
 
-    if steps is not None and not 1 <= steps <= config.MAX_STEPS:
-        raise SheetnetError(f"--steps must be 1 to {config.MAX_STEPS:,}, got {steps}")
     started = time.perf_counter()
     count, where = continuation.continue_training(Path(path), Path(out), steps, force=force)
     _echo(f"wrote {out}: {count:,} formula cells in {time.perf_counter() - started:.1f} s; {where}")
@@ -334,9 +337,17 @@ def export_command(path, out, engine, force) -> None:
 @click.option("--engine", type=click.Choice([e for e in ENGINES if e != "saved"]), default="fast", show_default=True)
 @click.option("--no-check", is_flag=True, help="only regenerate")
 @click.option("-f", "--force", is_flag=True, help="replace example workbooks already in DIR")
+@click.option("--list", "listing", is_flag=True, help="list the examples (name and one line each) and stop")
 @_user_errors
-def examples_command(folder, engine, no_check, force) -> None:
-    """Regenerate every example workbook into DIR and check each one."""
+def examples_command(folder, engine, no_check, force, listing) -> None:
+    """Regenerate every example workbook into DIR and check each one (one of them: `sheetnet new --example
+    NAME -o OUT.xlsx`)."""
+    if listing:
+        names = list(examples.example_configs())
+        width = max(map(len, names))
+        for name in names:
+            _echo(f"{name:<{width}}  {examples.describe(name)}")
+        return
     failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=_echo,
                                            force=force)
     if failed:

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sheetnet.check import readback
 from sheetnet.evaluate import xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 REPO = Path(__file__).resolve().parent.parent
 HYPERFORMULA = REPO / "tests" / "hyperformula"

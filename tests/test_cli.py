@@ -28,7 +28,7 @@ def test_new_from_a_config_file_with_cli_override(tmp_path):
     out = tmp_path / "net.xlsx"
     result = run("new", "--config", cfg, "-o", out, "--steps", "1")
     assert result.exit_code == 0, result.output
-    from sheetnet.check.readback import read_problem
+    from sheetnet.verify.readback import read_problem
 
     problem = read_problem(out)
     assert problem.structure.sizes == (2, 5, 1)
@@ -42,7 +42,7 @@ def test_csv_data(tmp_path):
     out = tmp_path / "p.xlsx"
     result = run("new", "--data", csv, "-o", out, "--steps", "1", "--hidden", "2")
     assert result.exit_code == 0, result.output
-    from sheetnet.check.readback import read_problem
+    from sheetnet.verify.readback import read_problem
 
     problem = read_problem(out)
     assert problem.structure.sizes == (3, 2, 1)
@@ -106,7 +106,7 @@ def test_csv_class_index_column_for_cross_entropy(tmp_path):
                    '[data]\ncsv = "classes.csv"\n[training]\nsteps = 1\n')
     out = tmp_path / "net.xlsx"
     assert run("new", "--config", cfg, "-o", out).exit_code == 0
-    from sheetnet.check.readback import read_problem
+    from sheetnet.verify.readback import read_problem
 
     problem = read_problem(out)
     assert problem.targets.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]]

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from sheetnet import api, reference
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import build
 

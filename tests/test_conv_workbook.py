@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheetnet import api, reference
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import build
 

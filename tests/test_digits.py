@@ -12,12 +12,12 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from sheetnet import api, reference
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.evaluate import xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
 from sheetnet.model import config, datasets
+from sheetnet.verify import readback
 
 from .conftest import REPO, build
 

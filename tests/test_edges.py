@@ -170,7 +170,7 @@ def test_a_chain_of_four_links_computes_what_one_workbook_computes(tmp_path, net
     import numpy as np
 
     from sheetnet import reference
-    from sheetnet.check import readback
+    from sheetnet.verify import readback
 
     sections = dict(data={"builtin": "moons", "n": 24, "test_fraction": 0.25},
                     network={"sizes": [2, 5, 3, 1], "output": "sigmoid", "loss": "bce", **network},

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from sheetnet.api.examples import example_configs
-from sheetnet.check import readback
 from sheetnet.evaluate import xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import REPO
 from .engines_agree import ENGINES, EngineMissing, compare, on_ci, same

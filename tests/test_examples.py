@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from sheetnet import reference
 from sheetnet.api.examples import example_configs
-from sheetnet.check import readback
 from sheetnet.cli import main
+from sheetnet.verify import readback
 
 from .conftest import REPO, example_params
 

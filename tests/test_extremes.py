@@ -3,7 +3,7 @@ formula among those huge numbers is still named.
 
 Rounding is relative to the operands, so where a result is far smaller than what it was computed from
 (softmax gradients under weights of 1e5, cross-entropy at logits of 1e10, w - lr dw) the tolerance follows
-the operands (`sheetnet.check.scales`); where the reference overflows, the spreadsheet shows #NUM! or a
+the operands (`sheetnet.verify.scales`); where the reference overflows, the spreadsheet shows #NUM! or a
 number beyond 1e300 and the check reports the divergence once.
 """
 
@@ -93,10 +93,10 @@ def test_an_activation_carries_the_rounding_of_its_weighted_sum():
     its slope times as much, which is far more than 1e-9 of a small activation: tanh(-0.01) moves by ~2e-10,
     2e-8 of itself. Every activation (tanh, softmax and its max, exp and sum) of every pass is accepted with such
     a z; without the activations' own allowance the same engine is reported wrong."""
-    from sheetnet.check.scales import Scales
-    from sheetnet.check.tolerance import agreement, conditioning
     from sheetnet.evaluate.values import OK
     from sheetnet.reference.maths import activate
+    from sheetnet.verify.scales import Scales
+    from sheetnet.verify.tolerance import agreement, conditioning
 
     problem = problem_of(**NEAR_BOUNDARY_1E5)
     s = problem.structure

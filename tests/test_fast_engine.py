@@ -153,7 +153,7 @@ def test_random_expressions_agree_with_libreoffice(soffice, tmp_path, seed):
 def test_chaos_is_real():
     """A relative change of 1e-13 in one initial weight moves deep-sigmoid-bn's final loss by more than 1e-9."""
     from sheetnet import reference
-    from sheetnet.check import readback
+    from sheetnet.verify import readback
 
     problem = readback.read_problem(REPO / "workbooks" / "deep-sigmoid-bn.xlsx")
     before = reference.loss_history(problem)

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 
 from sheetnet import api
-from sheetnet.check import readback
 from sheetnet.evaluate import xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import build
 

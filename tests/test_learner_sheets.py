@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheetnet import api, reference
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.evaluate import libreoffice, xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import build
 

@@ -14,9 +14,9 @@ from sheetnet import reference
 from sheetnet.api import lessons
 from sheetnet.api.examples import example_configs
 from sheetnet.cellref import column_letters
-from sheetnet.check import readback
 from sheetnet.evaluate import engines
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import REPO, build, example_params, problem_of, sheet_parts
 

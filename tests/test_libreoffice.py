@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheetnet import api, reference
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import libreoffice
 from sheetnet.layout import Layout
+from sheetnet.verify import readback
 
 from .conftest import build, example_params
 

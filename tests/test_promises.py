@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from sheetnet import api, reference
-from sheetnet.check import readback
-from sheetnet.check.tolerance import ATOL, FINITE_DIFFERENCE_TOLERANCE, RTOL, SUM_TOLERANCE, agreement
 from sheetnet.evaluate.values import ERROR_CODES, OK
 from sheetnet.layout import Layout
 from sheetnet.sheets.workbook import write_workbook
+from sheetnet.verify import readback
+from sheetnet.verify.tolerance import ATOL, FINITE_DIFFERENCE_TOLERANCE, RTOL, SUM_TOLERANCE, agreement
 
 from .conftest import build, problem_of, tamper
 

@@ -11,13 +11,13 @@ from openpyxl import load_workbook
 
 from sheetnet import api
 from sheetnet.api.examples import example_configs
-from sheetnet.check import readback
 from sheetnet.cli import main
 from sheetnet.evaluate import xlsx
 from sheetnet.evaluate.fast.evaluate import evaluate_package
 from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import BUILTIN_DATASETS
+from sheetnet.verify import readback
 
 from .conftest import REPO, build, sheet_parts
 

@@ -22,10 +22,10 @@ ALLOWED = {
                "sheetnet.errors"},
     "evaluate": {"sheetnet.errors", "sheetnet.cellref", "sheetnet.files"},
     "reference": {"sheetnet.model"},
-    "check": {"sheetnet.model", "sheetnet.layout", "sheetnet.evaluate", "sheetnet.reference", "sheetnet.errors",
+    "verify": {"sheetnet.model", "sheetnet.layout", "sheetnet.evaluate", "sheetnet.reference", "sheetnet.errors",
               "sheetnet.cellref"},
     "api": {"sheetnet.model", "sheetnet.layout", "sheetnet.sheets", "sheetnet.evaluate", "sheetnet.reference",
-            "sheetnet.check", "sheetnet.errors", "sheetnet.files", "sheetnet.cellref"},
+            "sheetnet.verify", "sheetnet.errors", "sheetnet.files", "sheetnet.cellref"},
 }
 MAX_MODULE_LINES = 350
 MAX_FUNCTION_LINES = 60

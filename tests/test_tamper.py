@@ -99,7 +99,7 @@ RICH = {
 def test_every_kind_of_formula_is_checked(tmp_path, config_name):
     """Break one cell of every kind of formula, in turn: the check must name that very cell."""
     from sheetnet import api
-    from sheetnet.check import readback
+    from sheetnet.verify import readback
 
     clean = build(tmp_path, "clean.xlsx", **RICH[config_name])
     assert api.check(clean).ok  # the clean workbook passes: every failure below is the tampering's

@@ -99,7 +99,7 @@ def test_predict_on_a_batch_normalised_workbook_uses_the_running_statistics(tmp_
 
     from sheetnet import reference
     from sheetnet.api import use
-    from sheetnet.check import readback
+    from sheetnet.verify import readback
 
     path = build(tmp_path, network={"sizes": [2, 4, 3, 1], "batch_norm": True},
                  data={"builtin": "moons", "n": 20, "test_fraction": 0.25}, training={"steps": 4, "batch_size": 5})
@@ -118,8 +118,8 @@ def test_continue_goes_on_from_a_final_weight_the_user_typed(tmp_path):
     formula's value (issue 25, class 7). Now the next workbook starts from it."""
     from openpyxl import load_workbook
 
-    from sheetnet.check import readback
     from sheetnet.layout import Layout
+    from sheetnet.verify import readback
 
     path = build(tmp_path, training={"steps": 3})
     block = Layout(readback.read_problem(path).structure).block("W", 2, 3)

@@ -1,20 +1,20 @@
 """The library behind the CLI: build a workbook from a config, check a workbook with an engine; and
 the commands' own work (regenerate, predict and export, the examples).
 
-May import every folder (model, layout, sheets, evaluate, reference, check) but not the CLI.
+May import every folder (model, layout, sheets, evaluate, reference, verify) but not the CLI.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sheetnet.check import compare as checker
-from sheetnet.check import readback
-from sheetnet.check.report import Report
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines
 from sheetnet.evaluate.xlsx import read_package
 from sheetnet.model.config import Config
+from sheetnet.verify import compare as checker
+from sheetnet.verify import readback
+from sheetnet.verify.report import Report
 
 
 def prepare(cfg: Config):

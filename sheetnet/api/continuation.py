@@ -23,7 +23,6 @@ from sheetnet import reference
 from sheetnet.api import write
 from sheetnet.api.regenerate import _raw_config
 from sheetnet.api.use import computed
-from sheetnet.check import readback
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines
 from sheetnet.evaluate.xlsx import read_package
@@ -32,6 +31,7 @@ from sheetnet.layout import Layout, quote_sheet
 from sheetnet.model import config, plan
 from sheetnet.model.options import NORM_START, TRAINED, state_names
 from sheetnet.model.problem import Problem
+from sheetnet.verify import readback
 
 
 def _rotated(batches, by: int):
@@ -91,6 +91,10 @@ def next_problem(old: Problem, steps: int | None, shown=None) -> Problem:
 
 def continue_training(source: Path, target: Path, steps: int | None = None, force: bool = False) -> tuple[int, str]:
     """Write the next workbook; returns (formula cells, a sentence on where it starts)."""
+    from sheetnet.model.config import MAX_STEPS
+
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS):
+        raise SheetnetError(f"the steps to continue (--steps) must be 1 to {MAX_STEPS:,}, got {steps!r}")
     check_writable(target, force)
     package = read_package(source)
     old = readback.problem_from_package(package)

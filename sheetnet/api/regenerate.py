@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from sheetnet.api import prepare, write
-from sheetnet.check import readback
 from sheetnet.files import check_writable
 from sheetnet.layout import Layout
 from sheetnet.model import config
 from sheetnet.model.config import WorkbookConfig
 from sheetnet.model.options import NORM_START, OPTIMIZERS, SCHEDULES, hyper_records, option_hypers, used_option_keys
 from sheetnet.model.problem import Problem
+from sheetnet.verify import readback
 
 
 def _raw_config(old: Problem) -> dict:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sheetnet.check import readback
 from sheetnet.errors import SheetnetError
 from sheetnet.evaluate import engines
 from sheetnet.evaluate.xlsx import read_package
 from sheetnet.layout import Layout
 from sheetnet.model.problem import Problem
+from sheetnet.verify import readback
 
 
 def final_parameters(path: str | Path, engine: str = "fast") -> tuple[Problem, list[np.ndarray], list[np.ndarray]]:

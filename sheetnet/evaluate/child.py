@@ -72,7 +72,7 @@ def computed_cells(engine: str, copy: Path, shown: Path, positions: dict[str, tu
         request.write_bytes(pickle.dumps((engine, str(copy), str(shown), positions)))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
         returncode, _, stderr = run_killable(
-            [sys.executable, "-m", "sheetnet.evaluate.child", str(request), str(answer)], env, limit,
+            [sys.executable, "-P", "-m", "sheetnet.evaluate.child", str(request), str(answer)], env, limit,
             f"{shown}: the {engine} engine did not finish within {limit:.0f} s and was stopped "
             f"(set {TIMEOUT_VARIABLE} to allow more)")
         if returncode == 2:  # the child's own one-line message

@@ -41,6 +41,7 @@ from sheetnet.sheets.styles import (
     role_of,
     style_name,
 )
+from sheetnet.sheets.xmlbackend import standard_library_xml
 
 
 class Writer:
@@ -191,14 +192,11 @@ class Writer:
 def workbook_bytes(problem: Problem, progress=None, measured: Measured | None = None,
                    file_name: str = "FILE.xlsx") -> tuple[bytes, int]:
     """The .xlsx file for a problem, and its number of formula cells."""
-    import openpyxl.xml
-
-    if openpyxl.xml.LXML:  # openpyxl was imported before sheetnet, with lxml: its XML would differ
-        raise RuntimeError("openpyxl was imported with lxml before sheetnet; set OPENPYXL_LXML=False first")
     writer = Writer(problem, progress, measured, file_name)
-    wb = writer.build()
     buffer = io.BytesIO()
-    wb.save(buffer)
+    with standard_library_xml():  # the same bytes whether openpyxl runs on lxml or not
+        wb = writer.build()
+        wb.save(buffer)
     sheet_parts = {ws.title: f"xl/worksheets/sheet{i}.xml" for i, ws in enumerate(wb.worksheets, start=1)}
     return normalize_xlsx(buffer.getvalue(), writer.raw.splice(sheet_parts)), writer.formula_count
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sheetnet.check.scales import Scales, conv_scale, layer_input
 from sheetnet.evaluate.values import FIRST_ERROR, OK
 from sheetnet.model.options import TRAINED, state_of
 from sheetnet.model.problem import Problem
+from sheetnet.verify.scales import Scales, conv_scale, layer_input
 
 RTOL = 1e-9
 ATOL = 1e-12

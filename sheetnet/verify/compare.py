@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from sheetnet import reference
-from sheetnet.check.report import Mismatch, Report
-from sheetnet.check.scales import Scales
-from sheetnet.check.tolerance import agreement, conditioning
 from sheetnet.evaluate.values import EMPTY, OK, GridValues, describe
 from sheetnet.evaluate.xlsx import Package
 from sheetnet.layout import Layout, quote_sheet
 from sheetnet.model.options import COLUMN_NAMES, NORM_START, TRAINED, state_of
 from sheetnet.model.problem import Problem
+from sheetnet.verify.report import Mismatch, Report
+from sheetnet.verify.scales import Scales
+from sheetnet.verify.tolerance import agreement, conditioning
 
 DIVERGED_LOSS = 1e100
 
