@@ -217,3 +217,20 @@ def test_every_example_is_made_from_the_wheel_as_in_the_repository(installed):
     assert checked.returncode == 0 and checked.stdout.startswith("OK digits-filters.xlsx"), checked.stderr
     example = _python(_readme_api_example(), work, executable=str(bin_folder / "python"))
     assert example.returncode == 0, example.stderr
+
+
+@pytest.mark.slow
+def test_the_sdist_holds_the_tests_and_what_they_read(tmp_path):
+    import tarfile
+
+    made = subprocess.run([sys.executable, "-c", f"from setuptools import build_meta; "
+                           f"print(build_meta.build_sdist({str(tmp_path)!r}))"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert made.returncode == 0, made.stderr
+    with tarfile.open(next(tmp_path.glob("sheetnet-*.tar.gz"))) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    tests = {f"tests/{path.name}" for path in (REPO / "tests").glob("*.py")}
+    assert tests <= names and "tests/conftest.py" in names
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "sheetnet/py.typed", ".ci/run",
+            "scripts/test.sh", "sheetnet/model/data/README.md", "workbooks/xor.xlsx"} <= names
+    assert not [name for name in names if "node_modules" in name or "__pycache__" in name]
