@@ -207,11 +207,7 @@ def new(dataset, out, config_path, data, example, force, **options) -> None:
     data_override = _data_override(dataset, data)
     if data_override:
         overrides.setdefault("data", {}).update(data_override)
-    if example is not None:
-        if config_path is not None:
-            raise SheetnetError("give either --example or --config, not both")
-        config_path = examples.example_config(example)
-    cfg = config.load(config_path, overrides)
+    cfg = config.load(examples.chosen_config(example, config_path), overrides)
     if Path(out).suffix.lower() != ".xlsx":
         raise SheetnetError(f"{out}: the output must be an .xlsx file")
     from sheetnet.files import check_writable
@@ -343,10 +339,8 @@ def examples_command(folder, engine, no_check, force, listing) -> None:
     """Regenerate every example workbook into DIR and check each one (one of them: `sheetnet new --example
     NAME -o OUT.xlsx`)."""
     if listing:
-        names = list(examples.example_configs())
-        width = max(map(len, names))
-        for name in names:
-            _echo(f"{name:<{width}}  {examples.describe(name)}")
+        for line in examples.listing():
+            _echo(line)
         return
     failed = examples.regenerate_and_check(Path(folder), engine=engine, check=not no_check, echo=_echo,
                                            force=force)

@@ -40,6 +40,22 @@ def describe(name: str) -> str:
     return text if end < 0 else text[:end + 1]
 
 
+def chosen_config(example: str | None, config_path: str | Path | None) -> str | Path | None:
+    """The config `new` reads: an example's (by name) or the user's file, not both."""
+    if example is None:
+        return config_path
+    if config_path is not None:
+        raise SheetnetError("give either --example or --config, not both")
+    return example_config(example)
+
+
+def listing() -> list[str]:
+    """`sheetnet examples --list`: each example's name, then one line on what it shows."""
+    names = list(example_configs())
+    width = max(map(len, names))
+    return [f"{name:<{width}}  {describe(name)}" for name in names]
+
+
 def regenerate_and_check(folder: Path, *, engine: str = "fast", check: bool = True,
                          echo: Callable[[str], None] = print, only: list[str] | None = None,
                          force: bool = False) -> int:
