@@ -47,15 +47,21 @@ def run_killable(command: list[str], env: dict, timeout: float, on_timeout: str)
     return process.returncode, stdout, stderr
 
 
+def seconds_given(variable: str) -> float | None:
+    """The deadline an environment variable sets (at least 1 s), or None when it is not set."""
+    given = os.environ.get(variable)
+    if not given:
+        return None
+    try:
+        return max(1.0, float(given))
+    except ValueError:
+        raise SheetnetError(f"{variable}={given!r} is not a number of seconds") from None
+
+
 def deadline(engine: str, formula_cells: int) -> float:
     """Seconds `engine` may take on a workbook of `formula_cells` formulas, or as SHEETNET_ENGINE_TIMEOUT says."""
-    given = os.environ.get(TIMEOUT_VARIABLE)
-    if given:
-        try:
-            return max(1.0, float(given))
-        except ValueError:
-            raise SheetnetError(f"{TIMEOUT_VARIABLE}={given!r} is not a number of seconds") from None
-    return TIMEOUT_FLOOR + TIMEOUT_PER_CELL[engine] * formula_cells
+    given = seconds_given(TIMEOUT_VARIABLE)
+    return given if given is not None else TIMEOUT_FLOOR + TIMEOUT_PER_CELL[engine] * formula_cells
 
 
 def computed_cells(engine: str, copy: Path, shown: Path, positions: dict[str, tuple[list, list]]) -> dict[str, dict]:

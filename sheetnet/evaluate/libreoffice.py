@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from sheetnet.errors import SheetnetError
-from sheetnet.evaluate.child import run_killable
+from sheetnet.evaluate.child import run_killable, seconds_given
 from sheetnet.evaluate.saved import saved_values
 from sheetnet.evaluate.xlsx import read_package
 
@@ -27,13 +27,8 @@ TIMEOUT_VARIABLE = "SHEETNET_LIBREOFFICE_TIMEOUT"  # seconds, to override
 
 def default_timeout(path: Path) -> float:
     """How long LibreOffice may take: scaled to the workbook's size, or as SHEETNET_LIBREOFFICE_TIMEOUT says."""
-    given = os.environ.get(TIMEOUT_VARIABLE)
-    if given:
-        try:
-            return max(1.0, float(given))
-        except ValueError:
-            raise SheetnetError(f"{TIMEOUT_VARIABLE}={given!r} is not a number of seconds") from None
-    return TIMEOUT_FLOOR + TIMEOUT_PER_MB * path.stat().st_size / 1e6
+    given = seconds_given(TIMEOUT_VARIABLE)
+    return given if given is not None else TIMEOUT_FLOOR + TIMEOUT_PER_MB * path.stat().st_size / 1e6
 
 # (configuration path, property, value) written into the private profile.
 PROFILE_SETTINGS = (
