@@ -125,3 +125,27 @@ def test_an_activation_carries_the_rounding_of_its_weighted_sum():
             refused_without += int(not agreement(expected, got, codes)[0].all())
             checked += 1
     assert checked >= 20 and refused_without >= 1, (checked, refused_without)
+
+
+def test_a_boundary_point_whose_two_top_logits_tie_accepts_either_class():
+    """The boundary picture shows the predicted class; where two logits are within their rounding of each other
+    an engine may pick either, and the check accepts either there and only there."""
+    from sheetnet.evaluate.values import OK
+    from sheetnet.verify.scales import Scales
+    from sheetnet.verify.tolerance import agreement, conditioning
+
+    problem = problem_of(**SOFTMAX_1E5)
+    trace = reference.run(problem)
+    last = problem.structure.n_layers
+    z = trace[("bd_z", last, 1)]
+    z[0] = [5.0, 5.0, -3.0]  # a tie at the first grid point
+    z[1] = [5.0, 4.0, -3.0]  # a clear winner at the second
+    key = ("bd_grid", 0, 1)
+    expected = np.asarray(trace[key], dtype=float).copy()
+    expected.flat[0], expected.flat[1] = 0.0, 0.0
+    extra = conditioning(problem, key, expected, trace, Scales(problem, trace))
+    got = expected.copy()
+    got.flat[0] = got.flat[1] = 1.0  # the other class at both points
+    agree, _, _ = agreement(expected, got, np.full(expected.shape, OK), extra)
+    assert agree.flat[0] and not agree.flat[1]
+    assert (extra.flat[1:] < 1e-3).all()
