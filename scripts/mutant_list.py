@@ -116,7 +116,7 @@ WRITER = [
     (R, "return f\"+l2_penalty*({'+'.join(f'SUMSQ({w})' for w in weights)})\"", "return f\"+2*l2_penalty*({'+'.join(f'SUMSQ({w})' for w in weights)})\"", "L2 penalty doubled in the loss"),
     (R, "return f\"+l1_penalty*SIGN({weight})\"", "return f\"+l1_penalty*{weight}\"", "L1 gradient is the weight, not its sign"),
     (R, "'+'.join(f'SUMPRODUCT(ABS({w}))' for w in weights)", "'+'.join(f'SUMPRODUCT({w})' for w in weights)", "L1 penalty without the absolute values"),
-    (F, 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, norm=_norm(layout, step),', 'return ForwardPass(layout, refs, "te_", step, samples.row, params, samples=samples, masks=(lambda layer: layout.block("mask", layer, step)) if s.dropout else None, norm=_norm(layout, step),', "test pass in training mode"),
+    (F, 'return ForwardPass(layout, refs, "te_", step, inputs, params, samples=samples, norm=_norm(layout, step),', 'return ForwardPass(layout, refs, "te_", step, inputs, params, samples=samples, masks=(lambda layer: layout.block("mask", layer, step)) if s.dropout else None, norm=_norm(layout, step),', "test pass in training mode"),
     (RN, 'total += hyper["l1_penalty"] * sum(float(np.abs(w).sum()) for w in weights)', 'total += hyper["l1_penalty"] * sum(float(w.sum()) for w in weights)', "reference L1 without absolute values"),
     (RT, "trace[(\"test_loss\", 0, step)] = np.array([[data_loss(s, values)]])", "trace[(\"test_loss\", 0, step)] = np.array([[data_loss(s, values) + penalty(s, problem.hyper, weights)]])", "test loss with the penalty"),
     (F, '{self.layer_input(layer, i)},{refs.row(weights, j)})"\n                                 f"+{refs.cell(bias, j)}")',

@@ -143,3 +143,14 @@ def test_modules_and_functions_are_small():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
                 assert length <= MAX_FUNCTION_LINES, f"{name}.{node.name}: {length} lines"
+
+
+def test_every_planted_mutant_still_finds_its_snippet():
+    """scripts/mutants.py plants each bug by replacing a snippet that must occur once: a refactor that changes the
+    snippet silently retires the mutant (one did, in the convolution work), so the list is held to the source."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(PACKAGE.parent / "scripts" / "mutants.py"), "--list"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
