@@ -26,6 +26,7 @@ FR = "sheetnet/evaluate/fast/references.py"
 FP = "sheetnet/evaluate/fast/parser.py"
 CT = "sheetnet/verify/tolerance.py"
 CC = "sheetnet/verify/compare.py"
+CS = "sheetnet/verify/scales.py"
 RB = "sheetnet/reference/training.py"
 SC = "sheetnet/model/schedules.py"
 SCN = "sheetnet/model/schedules.py"  # the numpy side of the schedule records
@@ -214,6 +215,12 @@ CHECKER = [
      "overflowed = ~finite", "anything passes where the reference overflows"),
     (CT, "extra[4, 0] = finite_error / max(abs(expected[2, 0]), abs(expected[3, 0]), 1e-12)",
      "extra[4, 0] = finite_error", "relative difference allowed the finite difference's allowance"),
+    (CS, "scale = steepest.get(name, 1.0) * given", "scale = 1e6 * steepest.get(name, 1.0) * given",
+     "an activation allowed a million times its input's rounding"),
+    (CS, "return widest * (own if own is not None else 2.0 * np.abs(", "return widest * (1e6 if own is not None else 2.0 * np.abs(",
+     "softmax's helpers allowed a million times their rounding"),
+    (CT, "return (tied * (s.sizes[-1] / SUM_TOLERANCE)).reshape(side, side)",
+     "return np.full((side, side), s.sizes[-1] / SUM_TOLERANCE)", "every boundary point accepts any class"),
     (CC, "report.not_formula_count = int((~live).sum())", "report.not_formula_count = 0", "typed numbers over formulas pass"),
     (CC, "wrong = present & ~agree", "wrong = present & ~agree & (cells.owner > 0)", "the first block is never compared"),
     (RB, "if observed is not None and step > 0:", "if False:", "each step checked from the reference's own drift"),
@@ -262,6 +269,6 @@ GROUP_TESTS = {
     "reader": ["tests/test_rowtemplate.py", "tests/test_formula_scan.py", "tests/test_hostile.py", "tests/test_bad_input.py",
                "tests/test_fast_engine.py", "tests/test_hand_computed.py"],
     "conv": ["tests/test_conv_workbook.py", "tests/test_convolution.py"],
-    "checker": ["tests/test_promises.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
+    "checker": ["tests/test_promises.py", "tests/test_extremes.py", "tests/test_tamper.py", "tests/test_bad_input.py", *_CHECKS[:3],
                 "tests/test_examples.py"],
 }
