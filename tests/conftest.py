@@ -154,6 +154,22 @@ def tamper(path: Path, sheet: str, cell: str, change, out: Path | None = None) -
     return out
 
 
+def assert_each_break_is_named(clean: Path, layout, keys, tmp_path: Path) -> None:
+    """Break the first cell of each key's block in turn (its formula becomes (formula)*1.5+0.1): the check must
+    name that very cell among the cells that differ."""
+    from openpyxl import load_workbook
+
+    for key in keys:
+        block = layout.block(*key)
+        wb = load_workbook(clean)
+        cell = wb[block.sheet][block.cell()]
+        cell.value = f"=({cell.value[1:]})*1.5+0.1"
+        broken = tmp_path / "broken.xlsx"
+        wb.save(broken)
+        named = {f"{m.sheet}!{m.cell}" for m in api.check(broken, limit=100_000).mismatches}
+        assert f"{block.sheet}!{block.cell()}" in named, key
+
+
 def rewrite_parts(source: Path, target: Path, changes: dict) -> Path:
     """A copy of a workbook (`target` may be `source`) whose parts named in `changes` are `change(bytes)`; every
     other part, and every entry's zip header, as it was: how hostile and odd files are made from a good one."""
